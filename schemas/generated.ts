@@ -143,6 +143,8 @@ export interface Dedup {
   /** Survivor: 1 - best match probability. Duplicate: the match probability. */
   confidence: number;
   cluster_size: number;
+  /** Survivor only: field it took from a duplicate -> that duplicate's lead_id. */
+  filled_from: Record<string, string>;
 }
 
 /** Topic leads.scored: everything the lead object of the public API needs. */
