@@ -1,0 +1,66 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { COMPONENTS, componentByName } from './components/index.ts';
+import { stackPaths } from './paths.ts';
+import { logFile } from './process-manager.ts';
+import { down, status, up } from './stack.ts';
+import { formatStatus } from './status-format.ts';
+
+const USAGE = `usage: npm run stack -- <command>
+  up                 install what is missing, start every component, write .stack/env
+  down               stop every process the stack started
+  status             one line per component; exit code 1 if any is down
+  logs [component]   follow a component's log (${COMPONENTS.map((c) => c.name).join(', ')})`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, arg] = argv;
+  switch (command) {
+    case 'up': {
+      const started = Date.now();
+      await up();
+      const rows = await status();
+      process.stdout.write(
+        `${formatStatus(rows)}\nstack up in ${((Date.now() - started) / 1000).toFixed(1)} s; settings in .stack/env\n`,
+      );
+      return rows.every((r) => r.healthy) ? 0 : 1;
+    }
+    case 'down': {
+      const stopped = await down();
+      process.stdout.write(stopped.length ? `stopped ${stopped.join(', ')}\n` : 'nothing was running\n');
+      return 0;
+    }
+    case 'status': {
+      const rows = await status();
+      process.stdout.write(`${formatStatus(rows)}\n`);
+      return rows.every((r) => r.healthy) ? 0 : 1;
+    }
+    case 'logs':
+      return followLogs(arg);
+    default:
+      process.stderr.write(`${USAGE}\n`);
+      return command === undefined || command === 'help' || command === '--help' ? 0 : 64;
+  }
+}
+
+/** `tail -F` so the log can be followed across restarts; without a name, every component at once. */
+function followLogs(name: string | undefined): Promise<number> {
+  const paths = stackPaths();
+  const names = name ? [componentByName(name).name] : COMPONENTS.map((c) => c.name);
+  const files = names.map((n) => logFile(paths, n)).filter((f) => name !== undefined || existsSync(f));
+  if (files.length === 0) {
+    process.stderr.write('no logs yet: run `npm run stack -- up`\n');
+    return Promise.resolve(1);
+  }
+  return new Promise((resolve) => {
+    const tail = spawn('tail', ['-n', '100', '-F', ...files], { stdio: 'inherit' });
+    tail.on('close', (code) => resolve(code ?? 0));
+  });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`stack: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);

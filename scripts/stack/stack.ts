@@ -1,0 +1,114 @@
+import { join } from 'node:path';
+import type { Component, StackContext } from './component.ts';
+import { COMPONENTS } from './components/index.ts';
+import { writeEnvFile } from './env-file.ts';
+import { withLock } from './lock.ts';
+import { type StackPaths, stackPaths } from './paths.ts';
+import { portOpen, waitFor } from './probes.ts';
+import { logTail, runningPid, startProcess, stopProcess } from './process-manager.ts';
+import type { ComponentStatus } from './status-format.ts';
+import { ensureTools } from './tools.ts';
+
+export interface StackOptions {
+  paths?: StackPaths;
+  components?: readonly Component[];
+  log?: (msg: string) => void;
+}
+
+function context(opts: StackOptions): { ctx: StackContext; components: readonly Component[] } {
+  const ctx = {
+    paths: opts.paths ?? stackPaths(),
+    log: opts.log ?? ((msg: string) => process.stderr.write(`stack: ${msg}\n`)),
+  };
+  return { ctx, components: opts.components ?? COMPONENTS };
+}
+
+const lockPath = (paths: StackPaths) => join(paths.run, 'stack.lock');
+
+/** Starts one component unless the process the stack started earlier is alive and healthy. */
+async function ensureRunning(c: Component, ctx: StackContext): Promise<void> {
+  const existing = runningPid(ctx.paths, c.name);
+  if (existing !== undefined) {
+    try {
+      // Alive but not answering: it may still be starting (another `up` began it), so give it its start time.
+      await waitFor(() => c.health(ctx), {
+        timeoutMs: c.startTimeoutMs,
+        alive: () => runningPid(ctx.paths, c.name) !== undefined,
+      });
+      return;
+    } catch (err) {
+      ctx.log(`${c.name} (pid ${existing}) is running but unhealthy (${String(err)}); restarting it`);
+      await stopProcess(ctx.paths, c.name);
+    }
+  }
+  if (await portOpen(c.host, c.port)) {
+    throw new Error(
+      `${c.name}: ${c.host}:${c.port} is already in use by a process the stack did not start; stop it or set STACK_*_PORT`,
+    );
+  }
+  await c.prepare(ctx);
+  const started = Date.now();
+  const pid = startProcess(ctx.paths, c.name, c.launch(ctx));
+  ctx.log(`started ${c.name} (pid ${pid}), waiting for it to be healthy`);
+  try {
+    await waitFor(() => c.health(ctx), {
+      timeoutMs: c.startTimeoutMs,
+      alive: () => runningPid(ctx.paths, c.name) !== undefined,
+    });
+  } catch (err) {
+    await stopProcess(ctx.paths, c.name);
+    throw new Error(
+      `${c.name} did not become healthy: ${String(err)}\n--- .stack/logs/${c.name}.log (tail)\n${logTail(ctx.paths, c.name)}`,
+    );
+  }
+  ctx.log(`${c.name} healthy after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+/**
+ * Installs what is missing, starts every component that is not already running and healthy, and writes
+ * `.stack/env`. On a healthy running stack it changes nothing.
+ */
+export async function up(opts: StackOptions = {}): Promise<Record<string, string>> {
+  const { ctx, components } = context(opts);
+  return withLock(lockPath(ctx.paths), async () => {
+    const env: Record<string, string> = {};
+    for (const c of components) {
+      await c.install(ctx);
+      Object.assign(env, c.env);
+    }
+    Object.assign(env, await ensureTools(ctx));
+    for (const c of components) await ensureRunning(c, ctx);
+    writeEnvFile(ctx.paths.envFile, env);
+    return env;
+  });
+}
+
+/** Stops exactly the processes the stack started, in reverse start order. */
+export async function down(opts: StackOptions = {}): Promise<string[]> {
+  const { ctx, components } = context(opts);
+  return withLock(lockPath(ctx.paths), async () => {
+    const stopped: string[] = [];
+    for (const c of [...components].reverse()) {
+      if (await stopProcess(ctx.paths, c.name)) stopped.push(c.name);
+    }
+    return stopped;
+  });
+}
+
+/** Health and self-reported version of each component, probed concurrently. */
+export async function status(opts: StackOptions = {}): Promise<ComponentStatus[]> {
+  const { ctx, components } = context(opts);
+  return Promise.all(
+    components.map(async (c): Promise<ComponentStatus> => {
+      const address = `${c.host}:${c.port}`;
+      const pid = runningPid(ctx.paths, c.name);
+      if (pid === undefined) return { name: c.name, address, healthy: false, reason: 'not running' };
+      try {
+        await c.health(ctx);
+        return { name: c.name, address, healthy: true, pid, version: await c.version(ctx, pid) };
+      } catch (err) {
+        return { name: c.name, address, healthy: false, pid, reason: `pid ${pid} unhealthy: ${String(err)}` };
+      }
+    }),
+  );
+}
