@@ -1,0 +1,64 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { requestId } from 'hono/request-id';
+import { Registry } from 'prom-client';
+import type { GatewayDeps, GatewayEnv } from './env.ts';
+import { notFound, onError, problem } from './errors.ts';
+import { requireUser } from './middleware/auth.ts';
+import { observe } from './middleware/observability.ts';
+import { planRateLimit } from './middleware/plan-rate-limit.ts';
+import { accountRoutes } from './routes/account.ts';
+import { authRoutes } from './routes/auth.ts';
+
+export function createApp(deps: GatewayDeps) {
+  const registry = new Registry();
+  const app = new OpenAPIHono<GatewayEnv>();
+
+  app.use('*', requestId({ headerName: 'x-request-id' }));
+  app.use('*', async (c, next) => {
+    c.set('deps', deps);
+    await next();
+  });
+  app.use('*', observe(registry));
+  app.notFound(notFound);
+  app.onError(onError((fields, msg) => deps.log.error(fields, msg)));
+
+  app.get('/health', async (c) => {
+    const redis = await deps.redis.ping().then(
+      () => true,
+      () => false,
+    );
+    return c.json({ status: redis ? 'ok' : 'degraded', redis }, redis ? 200 : 503);
+  });
+  app.get('/metrics', async (c) =>
+    c.text(await registry.metrics(), 200, { 'content-type': registry.contentType }),
+  );
+
+  const api = new OpenAPIHono<GatewayEnv>();
+  // Uploads have their own, larger limit; every other body is JSON and bounded here.
+  api.use(
+    '*',
+    bodyLimit({
+      maxSize: deps.config.JSON_BODY_MAX_BYTES,
+      onError: () => {
+        throw problem(413, `request body larger than ${deps.config.JSON_BODY_MAX_BYTES} bytes`);
+      },
+    }),
+  );
+  api.route('/', authRoutes);
+
+  // Routers are copied when mounted, so the authenticated group is complete before it is mounted.
+  const authed = new OpenAPIHono<GatewayEnv>();
+  authed.use('*', requireUser, planRateLimit);
+  authed.route('/', accountRoutes);
+  api.route('/', authed);
+  api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
+
+  api.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: { title: 'Leedrush API', version: '1.0.0', description: 'Lead validation pipeline: see API.md.' },
+    servers: [{ url: '/api' }],
+  });
+  app.route('/api', api);
+  return { app, registry };
+}

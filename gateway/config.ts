@@ -1,0 +1,25 @@
+import { z } from 'zod';
+import { BaseConfig } from '../services/lib/config.ts';
+
+export const GatewayConfig = BaseConfig.extend({
+  GATEWAY_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  GATEWAY_HOST: z.string().default('127.0.0.1'),
+  /** HS256 key: at least 32 bytes, as RFC 7518 §3.2 requires for HMAC-SHA256. */
+  JWT_SECRET: z.string().refine((s) => Buffer.byteLength(s) >= 32, 'must be at least 32 bytes'),
+  JWT_TTL_SECONDS: z.coerce.number().int().min(60).default(3600),
+  /** Failed logins per email before 429, and the window they are counted in. */
+  LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).default(5),
+  LOGIN_FAILURE_WINDOW_S: z.coerce.number().int().min(1).default(900),
+  UPLOAD_DIR: z.string().default('.stack/uploads'),
+  UPLOAD_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(1024 * 1024 * 1024),
+  JSON_BODY_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(20 * 1024 * 1024),
+});
+export type GatewayConfig = z.infer<typeof GatewayConfig>;

@@ -1,0 +1,63 @@
+import type { Redis } from 'ioredis';
+
+/**
+ * Sliding-window counter shared by every gateway instance: the previous fixed window's count is
+ * weighted by how much of it still overlaps the sliding window, so a client cannot burst twice the
+ * limit across a window boundary. One Lua call: atomic and one round trip.
+ */
+const SCRIPT = `
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local now = tonumber(ARGV[3])
+local current_start = now - (now % window)
+local elapsed = now - current_start
+local cur = tonumber(redis.call('GET', KEYS[1] .. ':' .. current_start) or '0')
+local prev = tonumber(redis.call('GET', KEYS[1] .. ':' .. (current_start - window)) or '0')
+local weighted = prev * (window - elapsed) / window + cur
+if weighted + 1 > limit then
+  -- When does the weighted count next leave room for one request?
+  local wait
+  if cur + 1 > limit then
+    wait = (window - elapsed) + math.ceil(window * math.max(0, 1 - (limit - 1) / cur))
+  else
+    wait = math.ceil(window * (1 - (limit - 1 - cur) / prev)) - elapsed
+  end
+  return {0, math.floor(weighted), math.max(wait, 1)}
+end
+local k = KEYS[1] .. ':' .. current_start
+redis.call('INCR', k)
+redis.call('PEXPIRE', k, window * 2)
+return {1, math.floor(weighted + 1), 0}
+`;
+
+export interface RateDecision {
+  allowed: boolean;
+  limit: number;
+  remaining: number;
+  /** Seconds until a denied request may be retried (0 when allowed). */
+  retryAfterSeconds: number;
+  /** Seconds until the current window ends. */
+  resetSeconds: number;
+}
+
+export class RateLimiter {
+  constructor(
+    private readonly redis: Redis,
+    private readonly windowMs = 60_000,
+  ) {}
+
+  async take(key: string, limit: number, nowMs = Date.now()): Promise<RateDecision> {
+    const [allowed, used, waitMs] = (await this.redis.eval(SCRIPT, 1, key, limit, this.windowMs, nowMs)) as [
+      number,
+      number,
+      number,
+    ];
+    return {
+      allowed: allowed === 1,
+      limit,
+      remaining: Math.max(0, limit - used),
+      retryAfterSeconds: Math.ceil(waitMs / 1000),
+      resetSeconds: Math.ceil((this.windowMs - (nowMs % this.windowMs)) / 1000),
+    };
+  }
+}
