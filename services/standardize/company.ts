@@ -3,7 +3,7 @@
  *
  * Display: cleaned text; a name typed in one case is recased word by word (ACME CORPORATION → Acme
  * Corporation) except words of up to three letters (IBM, SAP, BMW, AG), words with digits or "&" (3M,
- * AT&T) and web names (monday.com); legal forms get their usual spelling (GmbH, LLC, Inc.). A name in
+ * AT&T) and web names (monday.com); legal forms get their usual casing (GmbH, LLC, Inc). A name in
  * mixed case is kept as given ("eBay", "DocuSign", "McKinsey & Company").
  *
  * Key: accents folded, lower-case, apostrophes and dots dropped, other punctuation → space, "&"/"+" →
@@ -84,47 +84,45 @@ const CJK_FORMS =
 // "Salesforce.com", "monday.com": the company is the name before the web suffix.
 const WEB_SUFFIX = /(?<=\p{L})\.(?:com|net|org|io|ai|co|eu|app)(?![\p{L}\p{N}])/gu;
 
-// Usual spelling of legal forms in a recased display name.
+// Usual casing of legal forms in a recased display name (punctuation kept as typed).
 const DISPLAY_FORMS: Record<string, string> = {
+  inc: 'Inc',
+  'inc.': 'Inc.',
+  ltd: 'Ltd',
+  'ltd.': 'Ltd.',
+  corp: 'Corp',
+  'corp.': 'Corp.',
+  co: 'Co',
+  'co.': 'Co.',
   gmbh: 'GmbH',
   mbh: 'mbH',
   kgaa: 'KGaA',
-  'gmbh.': 'GmbH',
   llc: 'LLC',
+  'l.l.c.': 'L.L.C.',
   llp: 'LLP',
   plc: 'PLC',
-  sarl: 'SARL',
-  'inc.': 'Inc.',
-  inc: 'Inc.',
-  'ltd.': 'Ltd.',
-  ltd: 'Ltd.',
-  'corp.': 'Corp.',
-  corp: 'Corp.',
-  'co.': 'Co.',
-  co: 'Co.',
   pty: 'Pty',
+  'pty.': 'Pty.',
   pvt: 'Pvt',
-  'pty.': 'Pty',
+  'pvt.': 'Pvt.',
   'b.v.': 'B.V.',
-  bv: 'B.V.',
   'n.v.': 'N.V.',
-  nv: 'N.V.',
-  'l.l.c.': 'L.L.C.',
-  'ltda.': 'Ltda.',
-  ltda: 'Ltda.',
-  'bhd.': 'Bhd.',
-  bhd: 'Bhd.',
-  sdn: 'Sdn',
-  'sdn.': 'Sdn',
-  oy: 'Oy',
-  oyj: 'Oyj',
-  kk: 'K.K.',
-  'k.k.': 'K.K.',
-  's.r.l.': 'S.r.l.',
-  srl: 'S.r.l.',
-  's.p.a.': 'S.p.A.',
-  spa: 'S.p.A.',
   's.a.': 'S.A.',
+  's.r.l.': 'S.r.l.',
+  srl: 'Srl',
+  's.p.a.': 'S.p.A.',
+  spa: 'SpA',
+  'k.k.': 'K.K.',
+  oyj: 'Oyj',
+  ltda: 'Ltda',
+  'ltda.': 'Ltda.',
+  bhd: 'Bhd',
+  'bhd.': 'Bhd.',
+  sdn: 'Sdn',
+  'sdn.': 'Sdn.',
+  sarl: 'SARL',
+  's.a.s.': 'S.A.S.',
+  'a/s': 'A/S',
 };
 
 const UPPER = /\p{Lu}/u;
