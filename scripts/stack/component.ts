@@ -21,6 +21,8 @@ export interface Component {
   name: string;
   host: string;
   port: number;
+  /** The port without a STACK_*_PORT override: docker-compose publishes the same one. */
+  defaultPort: number;
   /** KEY=value lines this component contributes to `.stack/env`. */
   env: Record<string, string>;
   /** Idempotent: fetches or builds only what is missing. */

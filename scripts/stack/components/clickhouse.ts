@@ -6,7 +6,8 @@ import type { StackPaths } from '../paths.ts';
 import { expectOk } from '../probes.ts';
 
 const HOST = '127.0.0.1';
-const httpPort = portFromEnv('CLICKHOUSE', 8123);
+const DEFAULT_PORT = 8123;
+const httpPort = portFromEnv('CLICKHOUSE', DEFAULT_PORT);
 const tcpPort = portFromEnv('CLICKHOUSE_TCP', 9000);
 const base = `http://${HOST}:${httpPort}`;
 
@@ -110,6 +111,7 @@ export const clickhouse: Component = {
   name: 'clickhouse',
   host: HOST,
   port: httpPort,
+  defaultPort: DEFAULT_PORT,
   env: { CLICKHOUSE_URL: base },
   install: (ctx) => aptEnsure(['clickhouse-server', 'clickhouse-client'], ctx.log),
   prepare,

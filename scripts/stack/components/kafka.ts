@@ -9,7 +9,8 @@ import type { StackPaths } from '../paths.ts';
 
 export const KAFKA_VERSION = '4.1.1';
 const HOST = '127.0.0.1';
-const port = portFromEnv('KAFKA', 9092);
+const DEFAULT_PORT = 9092;
+const port = portFromEnv('KAFKA', DEFAULT_PORT);
 const controllerPort = portFromEnv('KAFKA_CONTROLLER', 9093);
 export const kafkaBootstrap = `${HOST}:${port}`;
 
@@ -168,6 +169,7 @@ export const kafka: Component = {
   name: 'kafka',
   host: HOST,
   port,
+  defaultPort: DEFAULT_PORT,
   env: { KAFKA_BROKERS: kafkaBootstrap },
   install,
   prepare,

@@ -6,7 +6,8 @@ import type { StackPaths } from '../paths.ts';
 import { expectOk } from '../probes.ts';
 
 const HOST = '127.0.0.1';
-const port = portFromEnv('PROMETHEUS', 9090);
+const DEFAULT_PORT = 9090;
+const port = portFromEnv('PROMETHEUS', DEFAULT_PORT);
 const base = `http://${HOST}:${port}`;
 
 /** The scrape config is the project's grafana/prometheus.yml; its file_sd targets are environment specific. */
@@ -48,6 +49,7 @@ export const prometheus: Component = {
   name: 'prometheus',
   host: HOST,
   port,
+  defaultPort: DEFAULT_PORT,
   env: { PROMETHEUS_URL: base },
   install: (ctx: StackContext) => aptEnsure(['prometheus'], ctx.log),
   prepare,

@@ -6,7 +6,8 @@ import type { StackPaths } from '../paths.ts';
 import { redisCommand } from '../resp.ts';
 
 const HOST = '127.0.0.1';
-const port = portFromEnv('REDIS', 6379);
+const DEFAULT_PORT = 6379;
+const port = portFromEnv('REDIS', DEFAULT_PORT);
 const confFile = (p: StackPaths) => join(p.conf, 'redis.conf');
 
 /** AOF on (credits and batch progress must survive a restart), foreground, loopback only. */
@@ -45,6 +46,7 @@ export const redis: Component = {
   name: 'redis',
   host: HOST,
   port,
+  defaultPort: DEFAULT_PORT,
   env: { REDIS_URL: `redis://${HOST}:${port}` },
   install: (ctx) => aptEnsure(['redis-server'], ctx.log),
   prepare,

@@ -11,7 +11,8 @@ export const APICURIO_VERSION = '3.3.3';
 /** Apicurio 3.3 is compiled for Java 21 (class file version 65). */
 const JAVA_MAJOR = 21;
 const HOST = '127.0.0.1';
-const port = portFromEnv('REGISTRY', 8081);
+const DEFAULT_PORT = 8081;
+const port = portFromEnv('REGISTRY', DEFAULT_PORT);
 /** Quarkus serves health on a separate management port (default 9000, which ClickHouse needs). */
 const managementPort = portFromEnv('REGISTRY_MANAGEMENT', 8082);
 const base = `http://${HOST}:${port}`;
@@ -94,6 +95,7 @@ export const registry: Component = {
   name: 'registry',
   host: HOST,
   port,
+  defaultPort: DEFAULT_PORT,
   env: { SCHEMA_REGISTRY_URL: `${base}/apis/ccompat/v7` },
   install,
   prepare,

@@ -8,7 +8,8 @@ import { expectOk } from '../probes.ts';
 
 export const STRIPE_MOCK_VERSION = 'v0.203.0';
 const HOST = '127.0.0.1';
-const port = portFromEnv('STRIPE', 12111);
+const DEFAULT_PORT = 12111;
+const port = portFromEnv('STRIPE', DEFAULT_PORT);
 const base = `http://${HOST}:${port}`;
 const binary = (p: StackPaths) => join(p.bin, 'stripe-mock');
 /** stripe-mock accepts any key of the right shape; this is the one its own docs use. */
@@ -37,6 +38,7 @@ export const stripeMock: Component = {
   name: 'stripe-mock',
   host: HOST,
   port,
+  defaultPort: DEFAULT_PORT,
   env: { STRIPE_API_BASE: base },
   install,
   prepare: async () => {},
