@@ -1,0 +1,62 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/** A registry with the process metrics (RSS, event-loop lag, GC) every service exposes. */
+export function serviceRegistry(service: string): Registry {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service });
+  collectDefaultMetrics({ register: registry });
+  return registry;
+}
+
+/** The runner's counters. Counts are added per batch, not per message, to keep the hot path cheap. */
+export class RuntimeMetrics {
+  readonly consumed: Counter<'topic'>;
+  readonly produced: Counter<'topic'>;
+  readonly rejected: Counter<'reason'>;
+  readonly dlq: Counter<'cause'>;
+  readonly dropped: Counter;
+  readonly retries: Counter<'kind'>;
+  readonly batchSeconds: Histogram;
+  readonly batchSize: Histogram;
+  readonly lag: Gauge<'topic' | 'partition'>;
+
+  constructor(readonly registry: Registry) {
+    const registers = [registry];
+    const counter = <L extends string>(name: string, help: string, labelNames: L[]) =>
+      new Counter<L>({ name: `leedrush_runtime_${name}`, help, labelNames, registers });
+    this.consumed = counter('consumed_total', 'Messages consumed from the input topic', ['topic']);
+    this.produced = counter('produced_total', 'Records produced to the output topic (acknowledged)', [
+      'topic',
+    ]);
+    this.rejected = counter('rejected_total', 'Leads rejected by the phase (written to leads.failed)', [
+      'reason',
+    ]);
+    this.dlq = counter('dlq_total', 'Messages copied to the DLQ, by cause: decode | phase | encode', [
+      'cause',
+    ]);
+    this.dropped = counter('dropped_total', 'Inputs the phase dropped', []);
+    this.retries = counter(
+      'retries_total',
+      'Retries of transient failures: phase | produce | commit | registry',
+      ['kind'],
+    );
+    this.batchSeconds = new Histogram({
+      name: 'leedrush_runtime_batch_seconds',
+      help: 'Time to decode, process, produce and commit one consumed batch',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.batchSize = new Histogram({
+      name: 'leedrush_runtime_batch_messages',
+      help: 'Messages per consumed batch',
+      buckets: [1, 10, 100, 500, 1000, 2500, 5000, 10000, 25000],
+      registers,
+    });
+    this.lag = new Gauge({
+      name: 'leedrush_runtime_consumer_lag',
+      help: 'Log end offset minus committed offset, per input partition',
+      labelNames: ['topic', 'partition'],
+      registers,
+    });
+  }
+}

@@ -1,0 +1,282 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type Admin, type Consumer, type EachBatchPayload, Kafka, type Producer } from 'kafkajs';
+import type { Registry } from 'prom-client';
+import type { LeadRejection } from '../../schemas/generated.ts';
+import type { Config } from '../lib/config.ts';
+import { dlqTopicName, groupId, TOPICS, topicName } from '../lib/names.ts';
+import { AvroCodec } from './codec.ts';
+import { type HealthReport, LoopHealth } from './health.ts';
+import { serveOps } from './http.ts';
+import { pollLag } from './lag.ts';
+import { createLogger, kafkaLogCreator, kafkaLogLevel, type Logger } from './logger.ts';
+import { RuntimeMetrics, serviceRegistry } from './metrics.ts';
+import type { PhaseDefinition } from './phase.ts';
+import { type Pipeline, processBatch } from './pipeline.ts';
+import { registrySchemaSource } from './registry.ts';
+import { backoffMs, errorMessage, type RetryPolicy } from './retry.ts';
+
+export interface RunOptions {
+  config: Config;
+  /** Partitions processed at once by this instance: overlaps one batch's produce with the next's CPU work. */
+  partitionsConsumedConcurrently?: number;
+  /** Expanding phases send every this many routed records, then wait for the acknowledgement. */
+  flushAt?: number;
+  /** Fetch sizing (kafkajs consumer options). */
+  maxBytes?: number;
+  maxBytesPerPartition?: number;
+  maxWaitTimeInMs?: number;
+  sessionTimeout?: number;
+  /** SIGTERM/SIGINT drain and exit the process (default true; tests running in-process pass false). */
+  handleSignals?: boolean;
+  /** After a signal, exit 1 if draining takes longer than this (nothing is lost: offsets stay uncommitted). */
+  shutdownTimeoutMs?: number;
+  lagIntervalMs?: number;
+  log?: Logger;
+  /** A registry to share with the service's own metrics; default: a new one with process metrics. */
+  registry?: Registry;
+}
+
+export interface PhaseService {
+  /** Port of /health and /metrics. */
+  readonly port: number;
+  readonly metrics: RuntimeMetrics;
+  readonly log: Logger;
+  health(): HealthReport;
+  /** Resolves once the consumer joined its group (never rejects; keeps retrying until stopped). */
+  readonly ready: Promise<void>;
+  /** Stops fetching, finishes the in-flight batches (produce + commit), disconnects. Idempotent. */
+  stop(): Promise<void>;
+}
+
+interface Clients {
+  kafka: Kafka;
+  admin: Admin;
+  producer: Producer;
+  consumer: Consumer;
+}
+
+/**
+ * Runs a phase as a Kafka service (DESIGN.md): consumer group `leedrush.<phase>` on the input topic,
+ * at-least-once (offsets are committed only after the broker acknowledged what the batch produced),
+ * rejects to leads.failed, poison to `<input>.dlq`, /health and /metrics on METRICS_PORT.
+ */
+export async function runPhaseService<In, Out>(
+  def: PhaseDefinition<In, Out>,
+  opts: RunOptions,
+): Promise<PhaseService> {
+  const { config } = opts;
+  const log = opts.log ?? createLogger(`leedrush-${def.name}`, config.LOG_LEVEL);
+  const registry = opts.registry ?? serviceRegistry(def.name);
+  const metrics = new RuntimeMetrics(registry);
+  const health = new LoopHealth(config.RUNTIME_STALL_MS);
+  const ops = await serveOps({ port: config.METRICS_PORT, registry, health: () => health.report() });
+  const retry: RetryPolicy = {
+    maxRetries: config.RUNTIME_MAX_RETRIES,
+    baseMs: config.RUNTIME_RETRY_BASE_MS,
+    capMs: 10_000,
+  };
+  const prefix = config.LEEDRUSH_PREFIX;
+  const topics = {
+    input: topicName(prefix, def.input.topic),
+    baseInput: def.input.topic,
+    output: def.output ? topicName(prefix, def.output.topic) : undefined,
+    failed: topicName(prefix, TOPICS.failed),
+    dlq: dlqTopicName(prefix, def.input.topic),
+  };
+  const group = groupId(prefix, def.name);
+  let stopping = false;
+  let clients: Clients | undefined;
+  let stopLag = () => {};
+  log.info({ topics, group, port: ops.port }, 'starting');
+
+  const start = async (): Promise<void> => {
+    const codec = new AvroCodec(registrySchemaSource(config.SCHEMA_REGISTRY_URL));
+    const pipeline: Pipeline<In, Out> = {
+      def,
+      topics,
+      decoder: codec.decoderFor<In>(def.input.record),
+      encoder:
+        def.output && topics.output
+          ? await codec.encoderFor<Out>(topics.output, def.output.record)
+          : undefined,
+      rejectionEncoder: def.rejectionOf
+        ? await codec.encoderFor<LeadRejection>(topics.failed, 'LeadRejection')
+        : undefined,
+      retry,
+      concurrency: config.RUNTIME_BATCH_CONCURRENCY,
+      flushAt: opts.flushAt ?? 5_000,
+      metrics,
+      log,
+      stopping: () => stopping,
+    };
+    const kafka = new Kafka({
+      clientId: `leedrush-${def.name}`,
+      brokers: config.KAFKA_BROKERS,
+      logCreator: kafkaLogCreator(log),
+      logLevel: kafkaLogLevel(config.LOG_LEVEL),
+      connectionTimeout: 3_000,
+      requestTimeout: 30_000,
+    });
+    const c: Clients = {
+      kafka,
+      admin: kafka.admin(),
+      producer: kafka.producer({ idempotent: true, allowAutoTopicCreation: false }),
+      consumer: kafka.consumer({
+        groupId: group,
+        allowAutoTopicCreation: false,
+        maxBytes: opts.maxBytes ?? 16 << 20,
+        maxBytesPerPartition: opts.maxBytesPerPartition ?? 4 << 20,
+        maxWaitTimeInMs: opts.maxWaitTimeInMs ?? 250,
+        sessionTimeout: opts.sessionTimeout ?? 30_000,
+      }),
+    };
+    clients = c;
+    watch(c.consumer);
+    await c.admin.connect();
+    await requireTopics(c.admin, [
+      topics.input,
+      topics.dlq,
+      ...(topics.output ? [topics.output] : []),
+      ...(def.rejectionOf ? [topics.failed] : []),
+    ]);
+    await c.producer.connect();
+    await c.consumer.connect();
+    await c.consumer.subscribe({ topics: [topics.input], fromBeginning: true });
+    await c.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently ?? 2,
+      eachBatch: (payload) => onBatch(pipeline, c.producer, payload),
+    });
+    stopLag = pollLag(c.admin, group, topics.input, metrics.lag, opts.lagIntervalMs ?? 15_000, (err) =>
+      log.warn({ err: errorMessage(err) }, 'lag poll failed'),
+    );
+  };
+
+  const onBatch = async (pipeline: Pipeline<In, Out>, producer: Producer, payload: EachBatchPayload) => {
+    const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary } = payload;
+    const startedAt = performance.now();
+    metrics.consumed.inc({ topic: batch.topic }, batch.messages.length);
+    metrics.batchSize.observe(batch.messages.length);
+    const lastMessage = batch.messages[batch.messages.length - 1]?.offset;
+    // A batch may wait on retries for a while: keep the group membership alive meanwhile.
+    const beat = setInterval(() => heartbeat().catch(() => {}), 1_000);
+    try {
+      await processBatch(pipeline, batch, {
+        send: async (topicMessages) => {
+          await producer.sendBatch({ topicMessages, acks: -1, timeout: 30_000 });
+          health.markProgress();
+        },
+        commit: async (offset) => {
+          // The last message stands for the whole batch (control records after it included).
+          const through = offset === lastMessage ? batch.lastOffset() : offset;
+          resolveOffset(through);
+          const next = (BigInt(through) + 1n).toString();
+          await commitOffsetsIfNecessary({
+            topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }],
+          });
+          health.markProgress();
+        },
+        heartbeat,
+      });
+    } finally {
+      clearInterval(beat);
+    }
+    metrics.batchSeconds.observe((performance.now() - startedAt) / 1000);
+  };
+
+  const watch = (consumer: Consumer) => {
+    const ev = consumer.events;
+    consumer.on(ev.GROUP_JOIN, (e) => {
+      health.markConnected();
+      log.info({ assignment: e.payload.memberAssignment }, 'joined consumer group');
+      markReady();
+    });
+    consumer.on(ev.FETCH, () => health.markProgress());
+    consumer.on(ev.DISCONNECT, () => health.markDisconnected());
+    consumer.on(ev.CRASH, (e) => {
+      health.markDisconnected(errorMessage(e.payload.error));
+      log.error({ err: errorMessage(e.payload.error), restart: e.payload.restart }, 'consumer crashed');
+      if (!e.payload.restart && !stopping) void restart();
+    });
+  };
+
+  let markReady = () => {};
+  const ready = new Promise<void>((resolve) => {
+    markReady = resolve;
+  });
+
+  /** Connects until it works: a broker or registry that is not up yet is a wait, not a crash. */
+  const connectLoop = async () => {
+    for (let attempt = 1; !stopping; attempt++) {
+      try {
+        await start();
+        return;
+      } catch (err) {
+        health.markDisconnected(errorMessage(err));
+        log.error({ err: errorMessage(err), attempt }, 'cannot start; retrying');
+        await disconnect();
+        if (!stopping) await sleep(backoffMs(attempt, { ...retry, baseMs: Math.max(retry.baseMs, 500) }));
+      }
+    }
+  };
+
+  const disconnect = async () => {
+    stopLag();
+    const c = clients;
+    clients = undefined;
+    if (!c) return;
+    await c.consumer.disconnect().catch(() => {});
+    await c.producer.disconnect().catch(() => {});
+    await c.admin.disconnect().catch(() => {});
+  };
+
+  const restart = async () => {
+    await disconnect();
+    await connectLoop();
+  };
+
+  let stopped: Promise<void> | undefined;
+  const stop = () => {
+    stopped ??= (async () => {
+      stopping = true;
+      health.markStopping();
+      log.info('stopping: draining in-flight batches');
+      stopLag();
+      // consumer.stop() waits for the running eachBatch calls, which produce and commit before returning.
+      await clients?.consumer
+        .stop()
+        .catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'consumer stop'));
+      await disconnect();
+      await ops.close();
+      log.info('stopped');
+    })();
+    return stopped;
+  };
+
+  if (opts.handleSignals ?? true) {
+    const onSignal = (signal: NodeJS.Signals) => {
+      log.info({ signal }, 'signal received');
+      setTimeout(() => {
+        log.error('drain timed out; exiting without committing the rest');
+        process.exit(1);
+      }, opts.shutdownTimeoutMs ?? 30_000).unref();
+      stop().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  }
+
+  void connectLoop();
+  return { port: ops.port, metrics, log, health: () => health.report(), ready, stop };
+}
+
+async function requireTopics(admin: Admin, names: string[]): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const missing = names.filter((t) => !existing.has(t));
+  if (missing.length)
+    throw new Error(`missing topics ${missing.join(', ')} (apply the topology: npm run topology)`);
+}
