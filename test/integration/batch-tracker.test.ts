@@ -1,0 +1,83 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BatchTracker, type TerminalOutcome } from '../../services/lib/batch-tracker.ts';
+import { loadConfig } from '../../services/lib/config.ts';
+import { createRedis, keyspace } from '../../services/lib/redis.ts';
+
+const prefix = `t_bt_${randomBytes(3).toString('hex')}`;
+const redis = createRedis(loadConfig().REDIS_URL);
+const tracker = new BatchTracker(redis, keyspace(prefix));
+
+afterAll(async () => {
+  const keys = await redis.keys(`${prefix}:*`);
+  if (keys.length) await redis.del(...keys);
+  redis.disconnect();
+});
+
+const newBatch = (account: string, rows: number) => ({
+  account_id: account,
+  filename: 'leads.csv',
+  file_path: '/uploads/leads.csv',
+  source: 'csv',
+  rows_total: rows,
+});
+
+describe('batch tracker (real Redis)', () => {
+  it('counts each row once under redelivery and completes exactly once', async () => {
+    const batch = await tracker.create(newBatch('acc_a', 500), null);
+    if (!batch) throw new Error('not created');
+    const outcomes: TerminalOutcome[] = ['qualified', 'rejected', 'invalid', 'duplicate', 'failed'];
+    // every row arrives once, a third of them again (redeliveries), in a shuffled order, concurrently
+    const deliveries = [...Array(500).keys(), ...[...Array(500).keys()].filter((i) => i % 3 === 0)];
+    deliveries.sort(() => Math.random() - 0.5);
+    const results = await Promise.all(
+      deliveries.map((row) =>
+        tracker.recordTerminal(batch.batch_id, 'acc_a', row, outcomes[row % 5] as TerminalOutcome),
+      ),
+    );
+    expect(results.filter((r) => r.fresh)).toHaveLength(500);
+    expect(results.filter((r) => r.completedNow)).toHaveLength(1);
+    const done = await tracker.get('acc_a', batch.batch_id);
+    expect(done).toMatchObject({
+      status: 'completed',
+      rows_done: 500,
+      rows_qualified: 100,
+      rows_rejected: 100,
+      rows_invalid: 100,
+      rows_duplicate: 100,
+      rows_errored: 100,
+    });
+    expect(done?.completed_at).not.toBeNull();
+    expect(await tracker.activeCount('acc_a')).toBe(0);
+  });
+
+  it('stream batches count distinct lead ids', async () => {
+    const batch = await tracker.create(newBatch('acc_s', 3), null);
+    if (!batch) throw new Error('not created');
+    for (const id of ['l1', 'l2', 'l1', 'l2', 'l3'])
+      await tracker.recordTerminal(batch.batch_id, 'acc_s', id, 'qualified');
+    expect((await tracker.get('acc_s', batch.batch_id))?.rows_qualified).toBe(3);
+  });
+
+  it('never lets parallel requests exceed the concurrent-batch limit', async () => {
+    const created = await Promise.all(
+      Array.from({ length: 10 }, () => tracker.create(newBatch('acc_c', 10), 3)),
+    );
+    expect(created.filter(Boolean)).toHaveLength(3);
+    expect(await tracker.activeCount('acc_c')).toBe(3);
+    const first = created.find(Boolean);
+    if (!first) throw new Error('none created');
+    await tracker.fail(first.batch_id, 'acc_c', 'file unreadable');
+    expect(await tracker.create(newBatch('acc_c', 10), 3)).not.toBeNull();
+    expect((await tracker.get('acc_c', first.batch_id))?.error_reason).toBe('file unreadable');
+  });
+
+  it("hides another tenant's batch and lists newest first", async () => {
+    const a = await tracker.create(newBatch('acc_t1', 1), null, new Date('2026-01-01T00:00:00Z'));
+    const b = await tracker.create(newBatch('acc_t1', 1), null, new Date('2026-01-02T00:00:00Z'));
+    if (!a || !b) throw new Error('not created');
+    expect(await tracker.get('acc_t2', a.batch_id)).toBeNull();
+    expect((await tracker.list('acc_t1')).map((x) => x.batch_id)).toEqual([b.batch_id, a.batch_id]);
+    expect(await tracker.list('acc_t2')).toEqual([]);
+  });
+});
