@@ -1,0 +1,270 @@
+import { CsvTokenizer } from './csv-tokenizer.ts';
+import { type Delimiter, sniffDelimiter } from './delimiter.ts';
+import { decodeStream, detectEncoding, type Encoding } from './encoding.ts';
+import { UploadFormatError } from './errors.ts';
+import { checkNotBinary, detectFormat, type UploadFormat } from './format.ts';
+import { JsonArrayTokenizer, NdjsonTokenizer } from './json-tokenizers.ts';
+import {
+  type Columns,
+  csvLayout,
+  csvRowMapper,
+  jsonLayout,
+  jsonRowMapper,
+  type LeadRow,
+  type Refusal,
+  type RowMapper,
+} from './mapping.ts';
+import { Peekable } from './peek.ts';
+import {
+  DEFAULT_MAX_RECORD_CHARS,
+  type Piece,
+  RAW_HEAD_CHARS,
+  type Tokenizer,
+  type UnreadableReason,
+} from './pieces.ts';
+
+export interface ReaderRow extends LeadRow {
+  kind: 'row';
+  /** 0-based position among the data records of the file, rejected ones included. */
+  rowIndex: number;
+  /** 1-based line where the record starts. */
+  lineNumber: number;
+}
+
+export interface ReaderRejection {
+  kind: 'rejection';
+  rowIndex: number;
+  lineNumber: number;
+  reason: UnreadableReason;
+  detail: string;
+  /** The start of the record as written in the file (at most RAW_HEAD_CHARS characters). */
+  raw: string;
+}
+
+export type ReaderItem = ReaderRow | ReaderRejection;
+
+export interface ReaderOptions {
+  /** The uploaded file's name: a hint only (content decides), e.g. `.tsv` for a one-column file. */
+  filename?: string;
+  /** Longest record (CSV record, JSON element, NDJSON line) read; longer ones are rejected unread. */
+  maxRecordChars?: number;
+}
+
+export interface OpenedUpload {
+  format: UploadFormat;
+  /** The encoding used; known for sure once `items` has been read to the end. */
+  readonly encoding: Exclude<Encoding, 'utf-8?'>;
+  /** CSV only. */
+  delimiter: Delimiter | null;
+  /** CSV: the header row. JSON: the keys of the first objects, in order of first appearance. */
+  columns: string[];
+  /** The column (header or key) read as the email. */
+  emailColumn: string;
+  /** The records, in file order; single use. Stopping early releases the input. */
+  items: AsyncIterable<ReaderItem>;
+}
+
+const SAMPLE_BYTES = 64 * 1024;
+/** JSON: how many leading elements to look at for an email key before refusing the file. */
+const LOOKAHEAD_ELEMENTS = 100;
+
+type Batches<T> = AsyncGenerator<Piece<T>[]>;
+
+/**
+ * Opens an upload for streaming: detects encoding, format and (CSV) delimiter from its first 64 KiB,
+ * reads the header, and checks that some column is an email — throwing UploadFormatError when the file
+ * cannot be read at all. Everything after that is pulled on demand, one chunk at a time: memory stays
+ * flat whatever the file size, and a slow consumer slows the reading (back-pressure).
+ */
+export async function openUpload(
+  input: AsyncIterable<Uint8Array>,
+  options: ReaderOptions = {},
+): Promise<OpenedUpload> {
+  const filename = options.filename ?? '';
+  const max = options.maxRecordChars ?? DEFAULT_MAX_RECORD_CHARS;
+  const bytes = new Peekable(asBuffers(input)[Symbol.asyncIterator]());
+  try {
+    const head = await bytes.peek((chunks) => totalLength(chunks) >= SAMPLE_BYTES);
+    const sample = Buffer.concat(head.items);
+    if (sample.length === 0) throw new UploadFormatError('empty_file', 'the file is empty');
+    checkNotBinary(sample);
+    const detected = detectEncoding(sample, head.complete);
+    let encoding: Exclude<Encoding, 'utf-8?'> = detected.encoding === 'utf-8?' ? 'utf-8' : detected.encoding;
+    const text = new Peekable(
+      decodeStream(bytes, detected, (settled) => {
+        if (settled !== 'utf-8?') encoding = settled;
+      })[Symbol.asyncIterator](),
+    );
+    const textHead = await text.peek((chunks) => totalLength(chunks) >= SAMPLE_BYTES);
+    const sampleText = textHead.items.join('');
+    const format = detectFormat(sampleText, textHead.complete, filename);
+    const common = {
+      format,
+      get encoding() {
+        return encoding;
+      },
+    };
+    if (format === 'csv') {
+      const delimiter = sniffDelimiter(sampleText, textHead.complete, filename);
+      const tokenizer = new CsvTokenizer(delimiter.charCodeAt(0), max);
+      return { ...common, delimiter, ...(await openCsv(tokenize(text, tokenizer))) };
+    }
+    const tokenizer = format === 'json' ? new JsonArrayTokenizer(max) : new NdjsonTokenizer(max);
+    return { ...common, delimiter: null, ...(await openJson(tokenize(text, tokenizer))) };
+  } catch (err) {
+    await bytes.close();
+    throw err;
+  }
+}
+
+export interface UploadInspection {
+  format: UploadFormat;
+  encoding: string;
+  delimiter: Delimiter | null;
+  /** Data records read, unreadable ones included (blank lines are not records). */
+  rows_detected: number;
+  /** Of those, the ones that will become rejections at ingest. */
+  rows_unreadable: number;
+  columns: string[];
+  email_column: string;
+}
+
+/** What the gateway reports at upload time, by reading the file once exactly as ingest will. */
+export async function inspectUpload(
+  input: AsyncIterable<Uint8Array>,
+  options: ReaderOptions = {},
+): Promise<UploadInspection> {
+  const upload = await openUpload(input, options);
+  let rows = 0;
+  let unreadable = 0;
+  for await (const item of upload.items) {
+    rows++;
+    if (item.kind === 'rejection') unreadable++;
+  }
+  return {
+    format: upload.format,
+    encoding: upload.encoding,
+    delimiter: upload.delimiter,
+    rows_detected: rows,
+    rows_unreadable: unreadable,
+    columns: upload.columns,
+    email_column: upload.emailColumn,
+  };
+}
+
+type Opened = Pick<OpenedUpload, 'columns' | 'emailColumn' | 'items'>;
+
+async function openCsv(batches: Batches<string[]>): Promise<Opened> {
+  const pending: Piece<string[]>[] = [];
+  let header: Piece<string[]> | undefined;
+  while (header === undefined) {
+    const next = await batches.next();
+    if (next.done) throw new UploadFormatError('empty_file', 'the file holds no data');
+    const at = next.value.findIndex((p) => p.kind === 'bad' || !isBlank(p.data));
+    if (at === -1) continue;
+    header = next.value[at];
+    pending.push(...next.value.slice(at + 1));
+  }
+  if (header?.kind !== 'data') {
+    await batches.return(undefined);
+    throw new UploadFormatError('unsupported_format', `the header row cannot be read: ${header?.detail}`);
+  }
+  return opened(batches, pending, csvLayout(header.data), csvRowMapper);
+}
+
+async function openJson(batches: Batches<string>): Promise<Opened> {
+  const pending: Piece<string>[] = [];
+  let elements = 0;
+  let done = false;
+  while (elements < LOOKAHEAD_ELEMENTS && !done) {
+    const next = await batches.next();
+    if (next.done) done = true;
+    else {
+      pending.push(...next.value);
+      elements += next.value.length;
+    }
+  }
+  if (done && pending.length === 0) throw new UploadFormatError('empty_file', 'the JSON holds no records');
+  const layout = jsonLayout(pending.flatMap((p) => (p.kind === 'data' ? [p.data] : [])));
+  return opened(batches, pending, layout, jsonRowMapper);
+}
+
+/** Refuses the file when no column is an email; else the rows, the looked-ahead ones first. */
+async function opened<T, L extends Columns>(
+  batches: Batches<T>,
+  pending: Piece<T>[],
+  layout: L | Refusal,
+  mapperFor: (layout: L) => RowMapper<T>,
+): Promise<Opened> {
+  if (!layout.ok) {
+    await batches.return(undefined);
+    throw new UploadFormatError('no_email_column', layout.detail);
+  }
+  return {
+    columns: layout.columns,
+    emailColumn: layout.emailColumn,
+    items: items(prepend(pending, batches), mapperFor(layout)),
+  };
+}
+
+async function* items<T>(
+  batches: AsyncIterable<Piece<T>[]>,
+  toRow: RowMapper<T>,
+): AsyncGenerator<ReaderItem> {
+  let rowIndex = 0;
+  for await (const batch of batches) {
+    for (const p of batch) {
+      if (p.kind === 'data') {
+        const row = toRow(p.data);
+        if (row === null) continue;
+        if ('reason' in row) {
+          yield { kind: 'rejection', rowIndex: rowIndex++, lineNumber: p.line, ...row, raw: rawOf(p.data) };
+        } else {
+          yield { kind: 'row', rowIndex: rowIndex++, lineNumber: p.line, ...row };
+        }
+      } else {
+        const { line, reason, detail, raw } = p;
+        yield { kind: 'rejection', rowIndex: rowIndex++, lineNumber: line, reason, detail, raw };
+      }
+    }
+  }
+}
+
+async function* tokenize<T>(text: AsyncIterable<string>, tokenizer: Tokenizer<T>): Batches<T> {
+  for await (const chunk of text) {
+    const out: Piece<T>[] = [];
+    tokenizer.push(chunk, out);
+    if (out.length > 0) yield out;
+  }
+  const out: Piece<T>[] = [];
+  tokenizer.end(out);
+  if (out.length > 0) yield out;
+}
+
+async function* prepend<T>(first: T[], rest: AsyncGenerator<T[]>): AsyncGenerator<T[]> {
+  try {
+    if (first.length > 0) yield first;
+    while (true) {
+      const next = await rest.next();
+      if (next.done) return;
+      yield next.value;
+    }
+  } finally {
+    await rest.return(undefined);
+  }
+}
+
+async function* asBuffers(input: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
+  for await (const chunk of input) {
+    yield Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  }
+}
+
+const totalLength = (chunks: readonly { length: number }[]): number =>
+  chunks.reduce((n, c) => n + c.length, 0);
+
+export const isBlank = (values: string[]): boolean => values.every((v) => v.trim() === '');
+
+function rawOf(data: unknown): string {
+  return (typeof data === 'string' ? data : JSON.stringify(data)).slice(0, RAW_HEAD_CHARS);
+}
