@@ -30,14 +30,18 @@ export class AnswerCache {
     this.now = options.now ?? Date.now;
   }
 
-  async get<T>(key: string): Promise<T | undefined> {
-    const now = this.now();
+  /** The in-process level alone: no I/O, so a warm lead costs no promise round trip. */
+  getLocal<T>(key: string): T | undefined {
     const local = this.micro.get(key);
-    if (local && local.exp > now) {
-      this.stats.microHits++;
-      return local.v as T;
-    }
+    if (!local || local.exp <= this.now()) return undefined;
+    this.stats.microHits++;
+    return local.v as T;
+  }
+
+  /** The shared level (Redis); a hit also warms the in-process level. */
+  async getShared<T>(key: string): Promise<T | undefined> {
     const raw = await this.redis.get(this.redisKey(key));
+    const now = this.now();
     const entry = raw === null ? undefined : parseEntry(raw);
     if (!entry || entry.exp <= now) {
       this.stats.misses++;

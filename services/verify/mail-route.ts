@@ -56,13 +56,18 @@ export class MailRouteResolver {
     return 'unresolved' in a ? a : a.addresses;
   }
 
-  /** Cache, then one in-flight lookup per key, so a burst of leads at one domain asks DNS once. */
-  private async cached<T>(key: string, lookup: () => Promise<Looked<T>>): Promise<T> {
-    const hit = await this.cache.get<T>(key);
-    if (hit !== undefined) return hit;
+  /**
+   * In-process cache, else one in-flight (Redis, then DNS) lookup per key, so a burst of leads at one
+   * domain costs one Redis read and at most one DNS query.
+   */
+  private cached<T>(key: string, lookup: () => Promise<Looked<T>>): Promise<T> {
+    const local = this.cache.getLocal<T>(key);
+    if (local !== undefined) return Promise.resolve(local);
     const running = this.inflight.get(key) as Promise<T> | undefined;
     if (running) return running;
     const p = (async () => {
+      const shared = await this.cache.getShared<T>(key);
+      if (shared !== undefined) return shared;
       const { value, ttlS } = await lookup();
       if (ttlS !== null) await this.cache.set(key, value, this.clamp(ttlS));
       return value;
