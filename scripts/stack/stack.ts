@@ -12,6 +12,8 @@ import { ensureTools } from './tools.ts';
 export interface StackOptions {
   paths?: StackPaths;
   components?: readonly Component[];
+  /** Installs the helper programs tests use and returns their `.stack/env` entries. */
+  tools?: (ctx: StackContext) => Promise<Record<string, string>>;
   log?: (msg: string) => void;
 }
 
@@ -76,7 +78,7 @@ export async function up(opts: StackOptions = {}): Promise<Record<string, string
       await c.install(ctx);
       Object.assign(env, c.env);
     }
-    Object.assign(env, await ensureTools(ctx));
+    Object.assign(env, await (opts.tools ?? ensureTools)(ctx));
     for (const c of components) await ensureRunning(c, ctx);
     writeEnvFile(ctx.paths.envFile, env);
     return env;

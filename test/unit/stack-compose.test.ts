@@ -10,6 +10,7 @@ import { APICURIO_VERSION, registryEnv } from '../../scripts/stack/components/re
 import { STRIPE_MOCK_VERSION } from '../../scripts/stack/components/stripe-mock.ts';
 import { REPO_ROOT } from '../../scripts/stack/paths.ts';
 import { BaseConfig } from '../../services/lib/config.ts';
+import { PHASE_NAMES } from '../../topology/topics.ts';
 
 interface ComposeService {
   image?: string;
@@ -44,17 +45,8 @@ const KAFKA_LOCAL_ONLY = new Set([
   'num.io.threads',
 ]);
 
-const PIPELINE_SERVICES = [
-  'gateway',
-  'ingest',
-  'standardize',
-  'verify',
-  'enrich',
-  'dedupe',
-  'score',
-  'sink',
-  'webhooks',
-];
+/** The gateway plus one service per pipeline phase (each phase is its own consumer group). */
+const PIPELINE_SERVICES = ['gateway', ...PHASE_NAMES];
 
 describe('docker-compose.yml agrees with the native stack', () => {
   it('names every native component and publishes it on the same loopback port', () => {
