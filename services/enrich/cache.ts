@@ -1,0 +1,276 @@
+/**
+ * Two-level enrichment cache: L1 an in-process LRU (size bound + TTL), L2 Redis (TTL), then the
+ * providers. Company records are keyed by registrable domain, person records by email.
+ *
+ * Similarity: when an exact company lookup misses, a cached company is reused if it has the same
+ * registrable domain (a subdomain was asked for) or if its company key is similar enough:
+ * 1 − Levenshtein(a, b) / max(|a|, |b|) ≥ threshold (0.85 by default). Candidates come from a Redis
+ * index bucketed by the key's first two characters, so a lookup compares against one small bucket,
+ * never against every company; a pair whose first two characters differ is not considered similar.
+ *
+ * Counters (hits, misses and summed latency per level, similarity matches, provider calls and dollars
+ * saved) live in one Redis hash shared by every instance. They are batched in memory and flushed with
+ * HINCRBY every `statsFlushMs` and on flush()/close(), so the request path costs no extra round trip.
+ */
+import { distance } from 'fastest-levenshtein';
+import type { Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
+import { getDomain } from 'tldts';
+import type { Field, FieldValues } from './types.ts';
+
+/** What one cache entry holds: enriched fields, their sources and what they cost to obtain. */
+export interface CachedRecord {
+  fields: FieldValues;
+  sources: Partial<Record<Field, string>>;
+  /** Provider calls it took to build the record (each later hit saves as many). */
+  calls: number;
+  cost_usd: number;
+  /** For company records: the matching key similarity lookups compare. */
+  company_key?: string | null;
+  /** For whole-response entries (multi-source validation): the response itself. */
+  payload?: unknown;
+  stored_at: number;
+}
+
+/** Entries keyed by email: a person's fields, or a multi-source validation response. */
+export type EmailKind = 'person' | 'multi';
+
+export type HitLevel = 'l1' | 'l2' | 'similarity';
+export interface CacheHit {
+  level: HitLevel;
+  record: CachedRecord;
+  /** The key the record was stored under (differs from the asked key on a similarity hit). */
+  key: string;
+  similarity?: number;
+}
+
+export interface CacheOptions {
+  l1Max: number;
+  l1TtlMs: number;
+  l2TtlS: number;
+  similarityThreshold: number;
+  statsFlushMs?: number;
+}
+
+export interface LevelStats {
+  hit_rate: number;
+  avg_latency_ms: number;
+  total_hits: number;
+  total_misses: number;
+}
+
+/** The body of GET /api/v1/cache/stats. */
+export interface CacheStats {
+  l1_cache: LevelStats;
+  l2_cache: LevelStats;
+  similarity_matches: { total: number; threshold: number };
+  cost_savings: { api_calls_saved: number; estimated_savings_usd: number };
+}
+
+const COUNTERS = [
+  'l1_hits',
+  'l1_misses',
+  'l1_latency_us',
+  'l2_hits',
+  'l2_misses',
+  'l2_latency_us',
+  'similarity_matches',
+  'api_calls_saved',
+  'saved_micro_usd',
+] as const;
+type Counter = (typeof COUNTERS)[number];
+
+/** Registrable domain (Public Suffix List): "eu.acme.co.uk" → "acme.co.uk". */
+export function registrableDomain(domain: string): string {
+  const d = domain.trim().toLowerCase().replace(/\.$/, '');
+  return getDomain(d) ?? d;
+}
+
+/** Normalised Levenshtein similarity in [0, 1]. */
+export function keySimilarity(a: string, b: string): number {
+  const longest = Math.max(a.length, b.length);
+  return longest === 0 ? 1 : 1 - distance(a, b) / longest;
+}
+
+const bucketOf = (key: string) => key.replace(/\s+/g, '').slice(0, 2);
+
+export class EnrichmentCache {
+  readonly #l1: LRUCache<string, CachedRecord>;
+  readonly #pending = new Map<Counter, number>();
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly key: (...parts: string[]) => string,
+    private readonly opts: CacheOptions,
+  ) {
+    this.#l1 = new LRUCache({ max: opts.l1Max, ttl: opts.l1TtlMs });
+    this.#timer = setInterval(() => void this.flush().catch(() => {}), opts.statsFlushMs ?? 1_000);
+    this.#timer.unref();
+  }
+
+  get threshold(): number {
+    return this.opts.similarityThreshold;
+  }
+
+  /** A company by domain, else by similar key or same registrable domain. */
+  async getCompany(domain: string | null, companyKey: string | null): Promise<CacheHit | null> {
+    if (domain) {
+      const exact = await this.#get(`company:${domain.toLowerCase()}`);
+      if (exact) return exact;
+    }
+    const similar = await this.#similarCompany(domain, companyKey);
+    if (similar) {
+      this.#count('similarity_matches', 1);
+      this.#saved(similar.record);
+    }
+    return similar;
+  }
+
+  async setCompany(domain: string, record: CachedRecord): Promise<void> {
+    const d = domain.toLowerCase();
+    const writes = this.redis
+      .multi()
+      .set(this.key('enrich', 'company', d), JSON.stringify(record), 'EX', this.opts.l2TtlS);
+    const key = record.company_key;
+    if (key) writes.hset(this.key('enrich', 'simidx', bucketOf(key)), key, d);
+    const root = registrableDomain(d);
+    if (root !== d) writes.hset(this.key('enrich', 'subdomains'), root, d);
+    await writes.exec();
+    this.#l1.set(`company:${d}`, record);
+  }
+
+  async getByEmail(kind: EmailKind, email: string): Promise<CacheHit | null> {
+    return this.#get(`${kind}:${email.toLowerCase()}`);
+  }
+
+  async setByEmail(kind: EmailKind, email: string, record: CachedRecord): Promise<void> {
+    const key = `${kind}:${email.toLowerCase()}`;
+    await this.redis.set(
+      this.key('enrich', ...key.split(':')),
+      JSON.stringify(record),
+      'EX',
+      this.opts.l2TtlS,
+    );
+    this.#l1.set(key, record);
+  }
+
+  /** L1, then L2 (filling L1), counting hit/miss and latency at each level consulted. */
+  async #get(cacheKey: string): Promise<CacheHit | null> {
+    const t1 = performance.now();
+    const local = this.#l1.get(cacheKey);
+    this.#latency('l1_latency_us', t1);
+    if (local) {
+      this.#count('l1_hits', 1);
+      this.#saved(local);
+      return { level: 'l1', record: local, key: cacheKey };
+    }
+    this.#count('l1_misses', 1);
+    const t2 = performance.now();
+    const raw = await this.redis.get(this.key('enrich', ...cacheKey.split(':')));
+    this.#latency('l2_latency_us', t2);
+    if (raw === null) {
+      this.#count('l2_misses', 1);
+      return null;
+    }
+    const record = JSON.parse(raw) as CachedRecord;
+    this.#l1.set(cacheKey, record);
+    this.#count('l2_hits', 1);
+    this.#saved(record);
+    return { level: 'l2', record, key: cacheKey };
+  }
+
+  /** Without counting level hits/misses: a similarity probe is not a lookup of its own. */
+  async #peek(cacheKey: string): Promise<CachedRecord | null> {
+    const local = this.#l1.get(cacheKey);
+    if (local) return local;
+    const raw = await this.redis.get(this.key('enrich', ...cacheKey.split(':')));
+    if (raw === null) return null;
+    const record = JSON.parse(raw) as CachedRecord;
+    this.#l1.set(cacheKey, record);
+    return record;
+  }
+
+  async #similarCompany(domain: string | null, companyKey: string | null): Promise<CacheHit | null> {
+    if (domain) {
+      const d = domain.toLowerCase();
+      const root = registrableDomain(d);
+      // Same registrable domain: the root itself, or a subdomain of it that was cached earlier.
+      const sibling = root !== d ? root : await this.redis.hget(this.key('enrich', 'subdomains'), root);
+      if (sibling && sibling !== d) {
+        const record = await this.#peek(`company:${sibling}`);
+        if (record) return { level: 'similarity', record, key: `company:${sibling}`, similarity: 1 };
+      }
+    }
+    if (!companyKey) return null;
+    const candidates = await this.redis.hgetall(this.key('enrich', 'simidx', bucketOf(companyKey)));
+    let best: { domain: string; score: number } | null = null;
+    for (const [key, candidateDomain] of Object.entries(candidates)) {
+      const score = keySimilarity(companyKey, key);
+      if (score >= this.opts.similarityThreshold && (!best || score > best.score)) {
+        best = { domain: candidateDomain, score };
+      }
+    }
+    if (!best) return null;
+    const record = await this.#peek(`company:${best.domain}`);
+    return record
+      ? { level: 'similarity', record, key: `company:${best.domain}`, similarity: best.score }
+      : null;
+  }
+
+  #saved(record: CachedRecord): void {
+    this.#count('api_calls_saved', record.calls);
+    this.#count('saved_micro_usd', Math.round(record.cost_usd * 1e6));
+  }
+
+  #latency(counter: Counter, since: number): void {
+    this.#count(counter, Math.round((performance.now() - since) * 1000));
+  }
+
+  #count(counter: Counter, by: number): void {
+    if (by !== 0) this.#pending.set(counter, (this.#pending.get(counter) ?? 0) + by);
+  }
+
+  /** Pushes the batched counters to Redis. */
+  async flush(): Promise<void> {
+    if (this.#pending.size === 0) return;
+    const batch = [...this.#pending];
+    this.#pending.clear();
+    const tx = this.redis.multi();
+    for (const [counter, by] of batch) tx.hincrby(this.key('enrich', 'cache', 'stats'), counter, by);
+    try {
+      await tx.exec();
+    } catch (err) {
+      // Put them back so the next flush retries: counts are never silently lost.
+      for (const [counter, by] of batch) this.#count(counter, by);
+      throw err;
+    }
+  }
+
+  /** The cluster-wide figures, computed from the shared counters. */
+  async stats(): Promise<CacheStats> {
+    await this.flush();
+    const raw = await this.redis.hgetall(this.key('enrich', 'cache', 'stats'));
+    const n = (c: Counter) => Number(raw[c] ?? 0);
+    const level = (hits: number, misses: number, latencyUs: number): LevelStats => ({
+      hit_rate: hits + misses ? hits / (hits + misses) : 0,
+      avg_latency_ms: hits + misses ? latencyUs / 1000 / (hits + misses) : 0,
+      total_hits: hits,
+      total_misses: misses,
+    });
+    return {
+      l1_cache: level(n('l1_hits'), n('l1_misses'), n('l1_latency_us')),
+      l2_cache: level(n('l2_hits'), n('l2_misses'), n('l2_latency_us')),
+      similarity_matches: { total: n('similarity_matches'), threshold: this.opts.similarityThreshold },
+      cost_savings: {
+        api_calls_saved: n('api_calls_saved'),
+        estimated_savings_usd: n('saved_micro_usd') / 1e6,
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.flush();
+  }
+}

@@ -1,0 +1,53 @@
+import type { Redis } from 'ioredis';
+import { keyspace } from '../lib/redis.ts';
+import { EnrichmentCache } from './cache.ts';
+import { BufferedCallLog } from './call-log.ts';
+import { type EnrichSettings, reliabilities } from './config.ts';
+import { Enricher } from './enricher.ts';
+import type { ProviderAdapter } from './providers/adapter.ts';
+import { createAdapters } from './providers/index.ts';
+import { DnsTechnographics } from './technographics.ts';
+import type { ProviderName } from './types.ts';
+import { DEFAULT_TARGETS } from './waterfall.ts';
+
+/** Everything one enrich instance holds: adapters, caches, the call log buffer and the enricher. */
+export interface EnrichContext {
+  enricher: Enricher;
+  cache: EnrichmentCache;
+  adapters: Map<ProviderName, ProviderAdapter>;
+  calls: BufferedCallLog;
+  close(): Promise<void>;
+}
+
+export function createEnrichContext(
+  cfg: EnrichSettings,
+  redis: Redis,
+  opts: { dns?: DnsTechnographics | null } = {},
+): EnrichContext {
+  const key = keyspace(cfg.LEEDRUSH_PREFIX);
+  const calls = new BufferedCallLog();
+  const adapters = createAdapters(cfg, redis, key, calls);
+  const cache = new EnrichmentCache(redis, key, {
+    l1Max: cfg.ENRICH_L1_MAX,
+    l1TtlMs: cfg.ENRICH_L1_TTL_MS,
+    l2TtlS: cfg.ENRICH_L2_TTL_S,
+    similarityThreshold: cfg.ENRICH_SIMILARITY_THRESHOLD,
+  });
+  const dns =
+    opts.dns === undefined
+      ? new DnsTechnographics({ servers: cfg.DNS_SERVERS, timeoutMs: cfg.DNS_TIMEOUT_MS })
+      : opts.dns;
+  const enricher = new Enricher(adapters, cache, dns, {
+    order: {
+      person: cfg.ENRICH_PERSON_ORDER,
+      company: cfg.ENRICH_COMPANY_ORDER,
+      email: cfg.ENRICH_EMAIL_ORDER,
+    },
+    targets: DEFAULT_TARGETS,
+    reliability: reliabilities(cfg),
+    minConfidence: cfg.ENRICH_MIN_CONFIDENCE,
+    inputReliability: cfg.ENRICH_INPUT_RELIABILITY,
+    dnsReliability: cfg.ENRICH_DNS_RELIABILITY,
+  });
+  return { enricher, cache, adapters, calls, close: () => cache.close() };
+}

@@ -1,0 +1,34 @@
+import type { Redis } from 'ioredis';
+import type { CallLog } from '../call-log.ts';
+import { type EnrichSettings, providerPolicy } from '../config.ts';
+import { ProviderHttp } from '../http.ts';
+import { RedisRateLimiter } from '../rate-limit.ts';
+import type { ProviderName } from '../types.ts';
+import type { ProviderAdapter } from './adapter.ts';
+import { ApolloAdapter } from './apollo.ts';
+import { ClearbitAdapter } from './clearbit.ts';
+import { HunterAdapter } from './hunter.ts';
+import { SnovAdapter } from './snov.ts';
+
+/** The four adapters, each with its own resilient HTTP layer over the shared Redis rate limit. */
+export function createAdapters(
+  cfg: EnrichSettings,
+  redis: Redis,
+  key: (...parts: string[]) => string,
+  log: CallLog,
+): Map<ProviderName, ProviderAdapter> {
+  const limiter = new RedisRateLimiter(redis, key);
+  const http = (p: ProviderName) => new ProviderHttp(p, providerPolicy(cfg, p), limiter, log);
+  const adapters: ProviderAdapter[] = [
+    new ApolloAdapter(http('apollo'), cfg.APOLLO_BASE_URL, cfg.APOLLO_API_KEY),
+    new ClearbitAdapter(
+      http('clearbit'),
+      cfg.CLEARBIT_PERSON_URL,
+      cfg.CLEARBIT_COMPANY_URL,
+      cfg.CLEARBIT_API_KEY,
+    ),
+    new HunterAdapter(http('hunter'), cfg.HUNTER_BASE_URL, cfg.HUNTER_API_KEY),
+    new SnovAdapter(http('snov'), cfg.SNOV_BASE_URL, cfg.SNOV_CLIENT_ID, cfg.SNOV_CLIENT_SECRET),
+  ];
+  return new Map(adapters.map((a) => [a.name, a]));
+}
