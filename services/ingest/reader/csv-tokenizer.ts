@@ -74,7 +74,8 @@ export class CsvTokenizer implements Tokenizer<string[]> {
         out.push(this.unclosed(this.oversize ?? buf.slice(this.recStart)));
         return;
       case State.FieldStart:
-        if (this.fields.length === 0) return;
+        // Nothing after the last line break (an oversized record keeps no fields, but is still open).
+        if (this.fields.length === 0 && this.oversize === null) return;
         this.pushField('');
         break;
       case State.Unquoted:

@@ -7,9 +7,9 @@ export type Delimiter = (typeof DELIMITERS)[number];
 const SAMPLE_RECORDS = 50;
 
 /**
- * Picks the delimiter that splits the first records (read quote-aware, so a delimiter inside quotes does
- * not count) into the same number of fields most consistently, more than one field. Ties go to the order
- * above; a one-column file gets a comma (tab for .tsv names).
+ * Picks the delimiter that splits the header into several fields and the first records (read
+ * quote-aware, so a delimiter inside quotes does not count) into as many, most consistently. Ties go
+ * to the order above; a one-column file gets a comma (tab for .tsv names).
  */
 export function sniffDelimiter(sample: string, complete: boolean, filename = ''): Delimiter {
   let best: Delimiter = /\.tsv$/i.test(filename) ? '\t' : ',';
@@ -39,22 +39,14 @@ function fieldCounts(sample: string, complete: boolean, delimiter: Delimiter): n
   return counts;
 }
 
-/** Share of records having the most common field count, 0 when that count is 1 (nothing split). */
+/**
+ * A real header names several columns, and most rows have as many cells as it: a candidate that does
+ * not split the header scores 0; otherwise the share of rows with the header's cell count (at least a
+ * little above 0, for files whose every row is ragged).
+ */
 function consistency(counts: number[]): number {
-  if (counts.length === 0) return 0;
-  const freq = new Map<number, number>();
-  let mode = 0;
-  let modeFreq = 0;
-  for (const c of counts) {
-    const f = (freq.get(c) ?? 0) + 1;
-    freq.set(c, f);
-    if (f > modeFreq || (f === modeFreq && c > mode)) {
-      mode = c;
-      modeFreq = f;
-    }
-  }
-  if (mode < 2) return 0;
-  // The header decides between equally consistent candidates: it has the most fields.
-  const headerBonus = counts[0] === mode ? 0.001 : 0;
-  return modeFreq / counts.length + headerBonus;
+  const [header, ...rows] = counts;
+  if (header === undefined || header < 2) return 0;
+  if (rows.length === 0) return 1;
+  return Math.max(0.001, rows.filter((c) => c === header).length / rows.length);
 }

@@ -54,17 +54,47 @@ function utf16WithoutBom(sample: Buffer): Encoding | null {
 
 function classify8bit(bytes: Uint8Array, complete: boolean): 'utf-8' | 'windows-1252' | 'utf-8?' {
   if (isAscii(bytes)) return 'utf-8?';
-  return isUtf8Prefix(bytes, complete) ? 'utf-8' : 'windows-1252';
+  const body = complete ? bytes : bytes.subarray(0, bytes.length - incompleteTail(bytes));
+  if (isUtf8(body)) return 'utf-8';
+  // Some invalid bytes in a file full of valid multi-byte characters are damage in a UTF-8 file (read
+  // as U+FFFD and flagged); Windows-1252 text almost never forms valid UTF-8 sequences at all.
+  const { valid, invalid } = utf8Evidence(body);
+  return valid > 0 && valid >= invalid ? 'utf-8' : 'windows-1252';
 }
 
-/** Valid UTF-8, allowing (unless complete) a multi-byte character cut off at the end. */
-function isUtf8Prefix(bytes: Uint8Array, complete: boolean): boolean {
-  if (isUtf8(bytes)) return true;
-  if (complete) return false;
-  for (let cut = 1; cut <= 3 && cut < bytes.length; cut++) {
-    if (isUtf8(bytes.subarray(0, bytes.length - cut))) return true;
+/** How many trailing bytes are the start of a multi-byte character cut off by the chunk's end. */
+export function incompleteTail(bytes: Uint8Array): number {
+  for (let k = 1; k <= 3 && k <= bytes.length; k++) {
+    const b = bytes[bytes.length - k] as number;
+    if ((b & 0xc0) === 0x80) continue;
+    const length = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+    return length > k ? k : 0;
   }
-  return false;
+  return 0;
+}
+
+/** Counts well-formed multi-byte UTF-8 sequences and bytes that cannot start or continue one. */
+function utf8Evidence(bytes: Uint8Array): { valid: number; invalid: number } {
+  let valid = 0;
+  let invalid = 0;
+  for (let i = 0; i < bytes.length; ) {
+    const b = bytes[i] as number;
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    const length = b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+    let ok = length > 0 && i + length <= bytes.length;
+    for (let k = 1; ok && k < length; k++) ok = ((bytes[i + k] as number) & 0xc0) === 0x80;
+    if (ok) {
+      valid++;
+      i += length;
+    } else {
+      invalid++;
+      i++;
+    }
+  }
+  return { valid, invalid };
 }
 
 interface TextDecoderLike {
@@ -96,6 +126,7 @@ export async function* decodeStream(
   let skip = detected.bomLength;
   let decoder: TextDecoderLike | null =
     detected.encoding === 'utf-8?' ? null : iconvDecoder(detected.encoding);
+  let held: Buffer | null = null;
   for await (let chunk of chunks) {
     if (skip > 0) {
       const n = Math.min(skip, chunk.length);
@@ -104,16 +135,28 @@ export async function* decodeStream(
     }
     if (chunk.length === 0) continue;
     if (decoder === null) {
-      if (isAscii(chunk)) {
-        yield chunk.toString('latin1');
+      if (held) {
+        chunk = Buffer.concat([held, chunk]);
+        held = null;
+      }
+      const tail = incompleteTail(chunk);
+      const body = chunk.subarray(0, chunk.length - tail);
+      if (isAscii(body)) {
+        // Nothing to decide by yet (at most a character cut at the end): wait for the next chunk.
+        if (tail > 0) held = Buffer.from(chunk.subarray(body.length));
+        if (body.length > 0) yield body.toString('latin1');
         continue;
       }
-      const encoding = classify8bit(chunk, false);
-      settled(encoding === 'utf-8?' ? 'utf-8' : encoding);
-      decoder = iconvDecoder(encoding === 'windows-1252' ? 'windows-1252' : 'utf-8');
+      const encoding = classify8bit(body, true) === 'windows-1252' ? 'windows-1252' : 'utf-8';
+      settled(encoding);
+      decoder = iconvDecoder(encoding);
     }
     const text = decoder.write(chunk);
     if (text.length > 0) yield text;
+  }
+  if (held) {
+    settled('windows-1252');
+    yield iconvDecoder('windows-1252').write(held);
   }
   const rest = decoder?.end();
   if (rest) yield rest;

@@ -98,19 +98,23 @@ export async function openUpload(
     const textHead = await text.peek((chunks) => totalLength(chunks) >= SAMPLE_BYTES);
     const sampleText = textHead.items.join('');
     const format = detectFormat(sampleText, textHead.complete, filename);
-    const common = {
-      format,
-      get encoding() {
-        return encoding;
-      },
-    };
+    let opened: Omit<OpenedUpload, 'format' | 'encoding'>;
     if (format === 'csv') {
       const delimiter = sniffDelimiter(sampleText, textHead.complete, filename);
       const tokenizer = new CsvTokenizer(delimiter.charCodeAt(0), max);
-      return { ...common, delimiter, ...(await openCsv(tokenize(text, tokenizer))) };
+      opened = { delimiter, ...(await openCsv(tokenize(text, tokenizer))) };
+    } else {
+      const tokenizer = format === 'json' ? new JsonArrayTokenizer(max) : new NdjsonTokenizer(max);
+      opened = { delimiter: null, ...(await openJson(tokenize(text, tokenizer))) };
     }
-    const tokenizer = format === 'json' ? new JsonArrayTokenizer(max) : new NdjsonTokenizer(max);
-    return { ...common, delimiter: null, ...(await openJson(tokenize(text, tokenizer))) };
+    return {
+      format,
+      // A getter: an ASCII start leaves the encoding open until the first non-ASCII byte is read.
+      get encoding() {
+        return encoding;
+      },
+      ...opened,
+    };
   } catch (err) {
     await bytes.close();
     throw err;

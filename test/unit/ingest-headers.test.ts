@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { leadFieldFor } from '../../services/ingest/reader/index.ts';
+
+// Header spellings from real exports (Salesforce, HubSpot, Apollo, ZoomInfo, LinkedIn Sales Navigator,
+// Excel templates, non-English CRMs) and the column each must fill.
+const TABLE: ReadonlyArray<[string, string | null]> = [
+  ['Email', 'email'],
+  ['Email Address', 'email'],
+  ['E-mail', 'email'],
+  ['E-Mail-Adresse', 'email'],
+  ['Work Email', 'email'],
+  ['email_address', 'email'],
+  ['EMAIL ADDRESS ', 'email'],
+  ['Business E-mail', 'email'],
+  ['Secondary Email 2', 'email'],
+  ['Courriel', 'email'],
+  ['Correo electrónico', 'email'],
+  ['First Name', 'first_name'],
+  ['first_name', 'first_name'],
+  ['FirstName', 'first_name'],
+  ['Given name', 'first_name'],
+  ['Prénom', 'first_name'],
+  ['Vorname', 'first_name'],
+  ['Surname', 'last_name'],
+  ['Last Name', 'last_name'],
+  ['last-name', 'last_name'],
+  ['Family Name', 'last_name'],
+  ['Nachname', 'last_name'],
+  ['Full Name', 'full_name'],
+  ['Name', 'full_name'],
+  ['Contact Name', 'full_name'],
+  ['Company Name', 'company'],
+  ['Company', 'company'],
+  ['Organization', 'company'],
+  ['Organisation', 'company'],
+  ['Account Name', 'company'],
+  ['Employer', 'company'],
+  ['Société', 'company'],
+  ['Job Title', 'title'],
+  ['Title', 'title'],
+  ['Position', 'title'],
+  ['Role', 'title'],
+  ['Designation', 'title'],
+  ['Mobile', 'phone'],
+  ['Phone Number', 'phone'],
+  ['Tel', 'phone'],
+  ['Telephone', 'phone'],
+  ['Direct Dial', 'phone'],
+  ['Mobile Phone', 'phone'],
+  ['HQ Phone', 'phone'],
+  ['Téléphone', 'phone'],
+  ['Website', 'website'],
+  ['Company URL', 'website'],
+  ['Domain', 'website'],
+  ['Web Site', 'website'],
+  ['LinkedIn URL', 'linkedin_url'],
+  ['LinkedIn Profile', 'linkedin_url'],
+  ['Person Linkedin Url', 'linkedin_url'],
+  ['Country', 'country'],
+  ['Country/Region', 'country'],
+  ['Pays', 'country'],
+  ['City', 'city'],
+  ['Town', 'city'],
+  ['Industry', 'industry'],
+  ['Sector', 'industry'],
+  ['Employees', 'employees'],
+  ['Company Size', 'employees'],
+  ['# Employees', 'employees'],
+  ['Number of Employees', 'employees'],
+  ['Headcount', 'employees'],
+  // Look alike, mean something else: kept as extras.
+  ['Email Opt Out', null],
+  ['Email Status', null],
+  ['Phone Type', null],
+  ['State', null],
+  ['Zip', null],
+  ['Notes', null],
+  ['', null],
+  ['---', null],
+];
+
+describe('header aliases', () => {
+  it('has a realistic table of at least 40 spellings', () => {
+    expect(TABLE.filter(([, field]) => field !== null).length).toBeGreaterThanOrEqual(40);
+  });
+
+  it.each(TABLE)('%j → %s', (header, field) => {
+    expect(leadFieldFor(header)).toBe(field);
+  });
+});
