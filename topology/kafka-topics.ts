@@ -2,8 +2,11 @@
  * Brings the brokers' topics in line with topics.ts: creates missing topics, raises partition counts
  * (never lowers: Kafka cannot), and resets the configs the topology owns when they drifted.
  */
-import { type Admin, ConfigResourceTypes } from 'kafkajs';
+import kafkajs, { type Admin } from 'kafkajs';
 import type { ResolvedTopic } from './topics.ts';
+
+// kafkajs is CommonJS: Node's ESM loader does not see its enum exports as named exports.
+const { ConfigResourceTypes } = kafkajs;
 
 export interface TopicState {
   partitions: number;
@@ -47,7 +50,10 @@ export function planTopics(
 
 export function describeChange(c: TopicChange): string[] {
   const name = c.topic.name;
-  if (c.create) return [`created topic ${name} (${c.topic.partitions} partitions)`];
+  if (c.create) {
+    const n = c.topic.partitions;
+    return [`created topic ${name} (${n} partition${n === 1 ? '' : 's'})`];
+  }
   const lines: string[] = [];
   if (c.partitions !== null) lines.push(`increased partitions of ${name} to ${c.partitions}`);
   if (c.configs.length) lines.push(`updated config of ${name}: ${c.configs.join(', ')}`);

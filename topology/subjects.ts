@@ -17,31 +17,18 @@ export async function ensureSubjects(
   for (const topic of topics) {
     if (!topic.subject || !topic.record) continue;
     const { subject } = topic;
+    // The level goes first, so that a new version is checked against it when it is registered.
+    if ((await registry.getCompatibility(subject)) !== SUBJECT_COMPATIBILITY) {
+      actions.push(`set ${subject} compatibility to ${SUBJECT_COMPATIBILITY}`);
+      if (!options.dryRun) await registry.setCompatibility(subject, SUBJECT_COMPATIBILITY);
+    }
     const schema = loadSchema(topic.record).avsc;
-    const existing = await registry.lookup(subject, schema);
-    // The level is set before registering: the new version is checked against it. A subject that does
-    // not exist yet may not accept a level on every registry, so a first version goes in before it.
-    let level = await registry.getCompatibility(subject);
-    if (existing === null && level !== SUBJECT_COMPATIBILITY && (await subjectExists(registry, subject))) {
-      actions.push(`set ${subject} compatibility to ${SUBJECT_COMPATIBILITY}`);
-      if (!options.dryRun) await registry.setCompatibility(subject, SUBJECT_COMPATIBILITY);
-      level = SUBJECT_COMPATIBILITY;
-    }
-    if (existing === null) {
-      if (options.dryRun) actions.push(`would register ${subject} (${topic.record})`);
-      else
-        actions.push(
-          `registered ${subject} (${topic.record}) id ${(await registry.register(subject, schema)).id}`,
-        );
-    }
-    if (level !== SUBJECT_COMPATIBILITY) {
-      actions.push(`set ${subject} compatibility to ${SUBJECT_COMPATIBILITY}`);
-      if (!options.dryRun) await registry.setCompatibility(subject, SUBJECT_COMPATIBILITY);
-    }
+    if ((await registry.lookup(subject, schema)) !== null) continue;
+    if (options.dryRun) actions.push(`registered ${subject} (${topic.record})`);
+    else
+      actions.push(
+        `registered ${subject} (${topic.record}) id ${(await registry.register(subject, schema)).id}`,
+      );
   }
   return actions;
-}
-
-async function subjectExists(registry: RegistryClient, subject: string): Promise<boolean> {
-  return (await registry.listSubjects()).includes(subject);
 }
