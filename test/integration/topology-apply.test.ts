@@ -2,7 +2,7 @@ import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSchema } from '../../schemas/index.ts';
 import { type ClickHouseClient, createClickHouse, querySql, sql } from '../../services/lib/clickhouse.ts';
-import { type Config, loadConfig } from '../../services/lib/config.ts';
+import { BaseConfig, type Config, loadConfig } from '../../services/lib/config.ts';
 import { createRegistry } from '../../services/lib/registry.ts';
 import { type ApplyResult, applyTopology } from '../../topology/apply.ts';
 import { loadMigrations, MigrationError, migrate } from '../../topology/migrations.ts';
@@ -13,7 +13,7 @@ const { ConfigResourceTypes } = kafkajs;
 
 describe('applyTopology on a fresh prefix', () => {
   const prefix = isolatedPrefix('apply');
-  const config: Config = loadConfig(undefined, {
+  const config: Config = loadConfig(BaseConfig, {
     ...process.env,
     LEEDRUSH_PREFIX: prefix,
     CLICKHOUSE_DATABASE: `${prefix}_leedrush`,
