@@ -9,6 +9,8 @@ import { observe } from './middleware/observability.ts';
 import { planRateLimit } from './middleware/plan-rate-limit.ts';
 import { accountRoutes } from './routes/account.ts';
 import { authRoutes } from './routes/auth.ts';
+import { batchRoutes } from './routes/batches.ts';
+import { uploadRoutes } from './routes/uploads.ts';
 
 export function createApp(deps: GatewayDeps) {
   const registry = new Registry();
@@ -36,21 +38,21 @@ export function createApp(deps: GatewayDeps) {
 
   const api = new OpenAPIHono<GatewayEnv>();
   // Uploads have their own, larger limit; every other body is JSON and bounded here.
-  api.use(
-    '*',
-    bodyLimit({
-      maxSize: deps.config.JSON_BODY_MAX_BYTES,
-      onError: () => {
-        throw problem(413, `request body larger than ${deps.config.JSON_BODY_MAX_BYTES} bytes`);
-      },
-    }),
-  );
+  const jsonLimit = bodyLimit({
+    maxSize: deps.config.JSON_BODY_MAX_BYTES,
+    onError: () => {
+      throw problem(413, `request body larger than ${deps.config.JSON_BODY_MAX_BYTES} bytes`);
+    },
+  });
+  api.use('*', (c, next) => (c.req.path === '/api/upload' ? next() : jsonLimit(c, next)));
   api.route('/', authRoutes);
 
   // Routers are copied when mounted, so the authenticated group is complete before it is mounted.
   const authed = new OpenAPIHono<GatewayEnv>();
   authed.use('*', requireUser, planRateLimit);
   authed.route('/', accountRoutes);
+  authed.route('/', uploadRoutes);
+  authed.route('/', batchRoutes);
   api.route('/', authed);
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
 

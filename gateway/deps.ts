@@ -1,15 +1,25 @@
 import pino from 'pino';
+import { BatchMetrics } from '../services/lib/batch-metrics.ts';
+import { BatchTracker } from '../services/lib/batch-tracker.ts';
+import { RecordPublisher } from '../services/lib/publisher.ts';
 import { createRedis, keyspace } from '../services/lib/redis.ts';
+import { LocalUploadStore } from '../services/lib/upload-store.ts';
 import { AccountStore } from './auth/accounts.ts';
 import { TokenService } from './auth/tokens.ts';
 import type { GatewayConfig } from './config.ts';
 import type { GatewayDeps } from './env.ts';
 import { RateLimiter } from './middleware/rate-limit.ts';
+import { UploadIndex } from './uploads/upload-index.ts';
 
-export function createDeps(config: GatewayConfig): GatewayDeps {
+export async function createDeps(config: GatewayConfig): Promise<GatewayDeps> {
   const redis = createRedis(config.REDIS_URL, 'gateway');
   const key = keyspace(config.LEEDRUSH_PREFIX);
   return {
+    uploads: new LocalUploadStore(config.UPLOAD_DIR, { maxBytes: config.UPLOAD_MAX_BYTES }),
+    uploadIndex: new UploadIndex(redis, key),
+    batches: new BatchTracker(redis, key),
+    batchMetrics: new BatchMetrics(redis, key),
+    publisher: await RecordPublisher.connect(config, 'leedrush-gateway'),
     config,
     redis,
     key,

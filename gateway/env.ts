@@ -1,9 +1,14 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { BatchMetrics } from '../services/lib/batch-metrics.ts';
+import type { BatchTracker } from '../services/lib/batch-tracker.ts';
+import type { RecordPublisher } from '../services/lib/publisher.ts';
+import type { UploadStore } from '../services/lib/upload-store.ts';
 import type { AccountStore, User } from './auth/accounts.ts';
 import type { TokenService } from './auth/tokens.ts';
 import type { GatewayConfig } from './config.ts';
 import type { RateLimiter } from './middleware/rate-limit.ts';
+import type { UploadIndex } from './uploads/upload-index.ts';
 
 /** What every route can reach: built once at start-up and shared. */
 export interface GatewayDeps {
@@ -13,6 +18,11 @@ export interface GatewayDeps {
   accounts: AccountStore;
   tokens: TokenService;
   limiter: RateLimiter;
+  uploads: UploadStore;
+  uploadIndex: UploadIndex;
+  batches: BatchTracker;
+  batchMetrics: BatchMetrics;
+  publisher: RecordPublisher;
   log: Logger;
 }
 

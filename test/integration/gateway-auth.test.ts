@@ -1,27 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../gateway/app.ts';
-import { GatewayConfig } from '../../gateway/config.ts';
-import { createDeps } from '../../gateway/deps.ts';
-import { loadConfig } from '../../services/lib/config.ts';
+import { testGateway } from '../support/gateway.ts';
 
 const secret = randomBytes(32).toString('hex');
-const config = loadConfig(GatewayConfig, {
-  ...process.env,
-  JWT_SECRET: secret,
-  LEEDRUSH_PREFIX: `t_gwauth_${randomBytes(3).toString('hex')}`,
-  LOG_LEVEL: 'silent',
-  LOGIN_MAX_FAILURES: '3',
-});
-const deps = createDeps(config);
-const { app } = createApp(deps);
-
-afterAll(async () => {
-  const keys = await deps.redis.keys(`${config.LEEDRUSH_PREFIX}:*`);
-  if (keys.length) await deps.redis.del(...keys);
-  deps.redis.disconnect();
-});
+const gw = await testGateway('gwauth', { JWT_SECRET: secret, LOGIN_MAX_FAILURES: '3' });
+const { app, deps } = gw;
+afterAll(() => gw.close());
 
 function post(path: string, body: unknown, headers: Record<string, string> = {}) {
   return app.request(`/api${path}`, {

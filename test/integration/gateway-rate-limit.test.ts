@@ -1,26 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../gateway/app.ts';
-import { GatewayConfig } from '../../gateway/config.ts';
-import { createDeps } from '../../gateway/deps.ts';
 import { RateLimiter } from '../../gateway/middleware/rate-limit.ts';
-import { loadConfig } from '../../services/lib/config.ts';
+import { testGateway } from '../support/gateway.ts';
 
-const prefix = `t_gwrl_${randomBytes(3).toString('hex')}`;
-const config = loadConfig(GatewayConfig, {
-  ...process.env,
-  JWT_SECRET: randomBytes(32).toString('hex'),
-  LEEDRUSH_PREFIX: prefix,
-  LOG_LEVEL: 'silent',
-});
-const deps = createDeps(config);
-const { app } = createApp(deps);
-
-afterAll(async () => {
-  const keys = await deps.redis.keys(`${prefix}:*`);
-  if (keys.length) await deps.redis.del(...keys);
-  deps.redis.disconnect();
-});
+const gw = await testGateway('gwrl');
+const { app, deps } = gw;
+afterAll(() => gw.close());
 
 describe('sliding-window limiter (real Redis)', () => {
   const limiter = new RateLimiter(deps.redis, 60_000);
