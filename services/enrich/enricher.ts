@@ -99,14 +99,17 @@ export class Enricher {
     const hits: CacheHit[] = [];
     const skip = new Set<Operation>();
 
-    const personHit = keys.email ? await this.cache.getByEmail('person', keys.email) : null;
+    // The caches are consulted only for what the input leaves open: a complete lead costs no lookup.
+    const open = (group: Operation) => this.opts.targets[group].some((f) => known.fields[f] === undefined);
+    const personHit =
+      keys.email && (open('person') || open('email')) ? await this.cache.getByEmail('person', keys.email) : null;
     if (personHit) {
       hits.push(personHit);
       absorb(known, personHit.record);
       skip.add('person').add('email');
     }
     const companyHit =
-      keys.domain || companyKey ? await this.cache.getCompany(keys.domain, companyKey) : null;
+      (keys.domain || companyKey) && open('company') ? await this.cache.getCompany(keys.domain, companyKey) : null;
     if (companyHit) {
       hits.push(companyHit);
       absorb(known, companyHit.record);
