@@ -64,9 +64,14 @@ export function formatDateTime(d: Date): string {
   return `${date} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
 }
 
+/** The smallest normal double. 18.16's lexer rejects subnormal literals (5e-324) as a syntax error. */
+const MIN_NORMAL = 2.2250738585072014e-308;
+
 function formatNumber(n: number): string {
   if (!Number.isFinite(n)) throw new SqlLiteralError(`${n} is not a finite number`);
-  if (Object.is(n, -0)) return '0';
+  if (n === 0) return '0';
+  if (Math.abs(n) < MIN_NORMAL)
+    throw new SqlLiteralError(`${n} is subnormal: ClickHouse 18.16 cannot read it`);
   // Parenthesised so that a literal written after a minus sign can never form a `--` comment.
   return n < 0 ? `(${n})` : String(n);
 }
@@ -80,6 +85,9 @@ export function lit(value: SqlValue): string {
     case 'number':
       return formatNumber(value);
     case 'bigint':
+      // Past the 64-bit range the server would read the digits as a Float64 and round them.
+      if (value < -(2n ** 63n) || value >= 2n ** 64n)
+        throw new SqlLiteralError(`${value} is outside 64-bit range`);
       return value < 0n ? `(${value})` : String(value);
     case 'boolean':
       // 18.16 has no Bool type: UInt8 0/1 is what its columns and functions use.

@@ -111,8 +111,9 @@ describe('lit', () => {
     expect(`1 -${lit(-5)}`).toBe('1 -(-5)');
   });
 
-  it('refuses NaN and infinities', () => {
-    for (const n of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+  it('refuses NaN, infinities and subnormals (which 18.16 cannot parse)', () => {
+    expect(lit(2.2250738585072014e-308)).toBe('2.2250738585072014e-308');
+    for (const n of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 5e-324, -1e-310]) {
       expect(() => lit(n)).toThrow(SqlLiteralError);
     }
   });
@@ -120,6 +121,9 @@ describe('lit', () => {
   it('renders bigints exactly, beyond 2^53', () => {
     expect(lit(18446744073709551615n)).toBe('18446744073709551615');
     expect(lit(-9007199254740993n)).toBe('(-9007199254740993)');
+    expect(lit(-(2n ** 63n))).toBe('(-9223372036854775808)');
+    expect(() => lit(2n ** 64n)).toThrow(SqlLiteralError);
+    expect(() => lit(-(2n ** 63n) - 1n)).toThrow(SqlLiteralError);
   });
 
   it('renders booleans as UInt8 and null/undefined as NULL', () => {
