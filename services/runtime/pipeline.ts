@@ -273,12 +273,16 @@ async function runBatchPhase<In, Out>(def: BatchPhase<In, Out>, run: Run<In, Out
 async function runExpandPhase<In, Out>(def: ExpandPhase<In, Out>, run: Run<In, Out>): Promise<void> {
   const { p, partition, inputs, outbox, io, onRetry } = run;
   let lastDone: string | undefined;
+  let lastCommitted: string | undefined;
   // A failed send or commit is the transport's, not the stream's: it must not restart the stream.
   const transportErrors = new WeakSet<object>();
   const flushChunk = async () => {
     try {
       await outbox.flush(io);
-      if (lastDone !== undefined) await io.commit(lastDone);
+      if (lastDone !== lastCommitted && lastDone !== undefined) {
+        await io.commit(lastDone);
+        lastCommitted = lastDone;
+      }
       await io.heartbeat();
     } catch (err) {
       if (typeof err === 'object' && err !== null) transportErrors.add(err);

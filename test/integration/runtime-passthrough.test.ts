@@ -1,34 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { LeadRejection, RawLead, StandardizedLead } from '../../schemas/generated.ts';
 import { frame } from '../../services/runtime/codec.ts';
-import {
-  type Child,
-  type Isolated,
-  isolatedTopics,
-  produceRaw,
-  produceRawLeads,
-  rawLead,
-  readTopic,
-  startPassthrough,
-} from '../fixtures/runtime/harness.ts';
+import { produceRaw, produceRawLeads, rawLead, readTopic } from '../fixtures/runtime/harness.ts';
+import { usePassthrough } from '../fixtures/runtime/hooks.ts';
 
 const N = 10_000;
-let iso: Isolated;
-let child: Child;
-
-beforeAll(async () => {
-  iso = await isolatedTopics('pass');
-  child = await startPassthrough(iso);
-});
-
-afterAll(async () => {
-  child?.proc.kill('SIGTERM');
-  await child?.exited;
-  await iso?.close();
-});
+const ctx = usePassthrough('pass');
 
 describe('runtime pass-through service (child process, real Kafka + registry)', () => {
   it('copies every one of 10,000 records exactly once', async () => {
+    const iso = ctx.iso();
     await produceRawLeads(iso, N);
     const read = await readTopic<StandardizedLead>(iso, iso.topics.standardized, 'StandardizedLead', N);
     const ids = read.map((r) => r.value?.meta.lead_id);
@@ -44,6 +25,7 @@ describe('runtime pass-through service (child process, real Kafka + registry)', 
   });
 
   it('sends broken wire format to the DLQ with the original bytes and the five headers', async () => {
+    const iso = ctx.iso();
     const encoder = await iso.codec.encoderFor<RawLead>(iso.topics.raw, 'RawLead');
     const good = encoder.encode(rawLead(1));
     const unknownId = Buffer.from(good);
@@ -85,6 +67,7 @@ describe('runtime pass-through service (child process, real Kafka + registry)', 
   });
 
   it('routes reject to leads.failed, dlq and exhausted retries to the DLQ, and retries a flaky phase', async () => {
+    const iso = ctx.iso();
     const base = 100_000;
     const emails = ['reject-me@x.com', 'dlq-me@x.com', 'flaky@x.com', 'broken@x.com'];
     await produceRawLeads(iso, emails.length, (i) => rawLead(base + i, { email: emails[i] ?? null }));
@@ -110,6 +93,7 @@ describe('runtime pass-through service (child process, real Kafka + registry)', 
   });
 
   it('serves /health and /metrics with the counts of what it did', async () => {
+    const child = ctx.child();
     const health = await fetch(`http://127.0.0.1:${child.port}/health`);
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ healthy: true, status: 'ok', connected: true });
