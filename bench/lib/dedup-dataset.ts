@@ -809,47 +809,108 @@ function standardizeRaw(row: RawRow): StandardizedFields {
   };
 }
 
-function toLead(g: Gen, row: RawRow, p: Person, opts: DatasetOptions, rowIndex: number): EnrichedLead {
-  const lead = standardizeRaw(row);
-  const emailFree = !!lead.email && FREE_MAIL.some((d) => lead.email?.endsWith(`@${d}`));
+export interface LeadParts {
+  lead_id: string;
+  batch_id?: string;
+  account_id?: string;
+  row_index?: number;
+  lead?: Partial<StandardizedFields>;
+  verification?: Partial<EnrichedLead['verification']>;
+  enrichment?: Partial<EnrichedLead['enrichment']>;
+}
+
+/** A complete EnrichedLead from the parts a test cares about; every other field empty. */
+export function enrichedLead(parts: LeadParts): EnrichedLead {
+  const lead: StandardizedFields = {
+    email: null,
+    email_display: null,
+    first_name: null,
+    last_name: null,
+    full_name: null,
+    honorific: null,
+    name_suffix: null,
+    title_raw: null,
+    title_normalized: null,
+    seniority: 'Unknown',
+    department: 'Other',
+    company_name: null,
+    company_key: null,
+    domain: null,
+    website: null,
+    country: null,
+    phone_e164: null,
+    phone_raw: null,
+    linkedin_url: null,
+    city: null,
+    industry: null,
+    employees: null,
+    extras: {},
+    ...parts.lead,
+  };
+  const batchId = parts.batch_id ?? 'batch_test';
   return {
     meta: {
-      lead_id: `${opts.batchId}:${rowIndex}`,
-      account_id: opts.accountId,
-      batch_id: opts.batchId,
-      row_index: rowIndex,
+      lead_id: parts.lead_id,
+      account_id: parts.account_id ?? 'acct_test',
+      batch_id: batchId,
+      row_index: parts.row_index ?? 0,
       source: 'csv',
       received_at: 1_770_000_000_000,
     },
     lead,
     verification: {
-      email_status: lead.email
-        ? g.pick(['verified_deliverable', 'deliverable', 'deliverable', 'accept_all', 'unknown'])
-        : 'missing',
+      email_status: lead.email ? 'deliverable' : 'missing',
       email_reason: '',
-      email_free_provider: emailFree,
+      email_free_provider: false,
       email_role: false,
       email_disposable: false,
       email_suggestion: null,
       mx_hosts: [],
-      phone_status: lead.phone_e164 ? g.pick(['mobile_valid', 'landline_valid', 'mobile_active']) : 'missing',
+      phone_status: lead.phone_e164 ? 'mobile_valid' : 'missing',
       phone_line_type: null,
+      ...parts.verification,
+    },
+    enrichment: {
+      company_name: null,
+      industry: null,
+      employee_count: null,
+      country: null,
+      signals: [],
+      technologies: [],
+      person_title: null,
+      person_linkedin: null,
+      field_sources: {},
+      confidence: 0,
+      multi_source: false,
+      cache_level: 'none',
+      ...parts.enrichment,
+    },
+  };
+}
+
+function toLead(g: Gen, row: RawRow, p: Person, opts: DatasetOptions, rowIndex: number): EnrichedLead {
+  const lead = standardizeRaw(row);
+  return enrichedLead({
+    lead_id: `${opts.batchId}:${rowIndex}`,
+    account_id: opts.accountId,
+    batch_id: opts.batchId,
+    row_index: rowIndex,
+    lead,
+    verification: {
+      email_status: lead.email
+        ? g.pick(['verified_deliverable', 'deliverable', 'deliverable', 'accept_all', 'unknown'])
+        : 'missing',
+      email_free_provider: !!lead.email && FREE_MAIL.some((d) => lead.email?.endsWith(`@${d}`)),
+      phone_status: lead.phone_e164 ? g.pick(['mobile_valid', 'landline_valid', 'mobile_active']) : 'missing',
     },
     enrichment: {
       company_name: p.company.name,
       industry: p.company.industry,
       employee_count: p.company.employees,
       country: p.company.country,
-      signals: [],
-      technologies: [],
-      person_title: null,
-      person_linkedin: null,
-      field_sources: {},
       confidence: 0.9,
-      multi_source: false,
-      cache_level: 'none',
     },
-  };
+  });
 }
 
 /**

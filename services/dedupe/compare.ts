@@ -1,7 +1,7 @@
 import { jaroWinkler } from '@skyra/jaro-winkler';
 import { doubleMetaphone } from 'double-metaphone';
 import { distance } from 'fastest-levenshtein';
-import type { MatchRecord } from './match-record.ts';
+import { isFreeMailDomain, type MatchRecord } from './match-record.ts';
 import { type Levels, type MatchModel, matchProbability, totalWeight } from './model.ts';
 import { nicknameEquivalent } from './nicknames.ts';
 
@@ -13,6 +13,7 @@ export interface Prepared {
   /** Email local part without +tag, dots, dashes, underscores and digits: "j.smith87+crm" -> "jsmith". */
   emailLocal: string;
   emailDomain: string;
+  emailIsFree: boolean;
 }
 
 export interface Comparison {
@@ -32,6 +33,7 @@ export function prepare(rec: MatchRecord): Prepared {
     lastCodes: rec.last ? doubleMetaphone(rec.last) : ['', ''],
     emailLocal: local.replace(/\+.*$/, '').replace(/[._\-0-9]/g, ''),
     emailDomain: at < 0 ? '' : rec.email.slice(at + 1),
+    emailIsFree: at >= 0 && isFreeMailDomain(rec.email.slice(at + 1)),
   };
 }
 
@@ -50,11 +52,12 @@ function nearlyEqual(a: string, b: string, jw: number): boolean {
 type FirstAgreement = 'exact' | 'nickname' | 'fuzzy' | 'initial' | 'differ' | 'missing';
 type LastAgreement = 'exact' | 'fuzzy' | 'differ' | 'missing';
 
-function firstAgreement(a: string, b: string, ac: [string, string], bc: [string, string]): FirstAgreement {
+function firstAgreement(a: string, b: string): FirstAgreement {
   if (!a || !b) return 'missing';
   if (a === b) return 'exact';
   if (nicknameEquivalent(a, b)) return 'nickname';
-  if (a.length > 1 && b.length > 1 && (nearlyEqual(a, b, 0.9) || soundsAlike(ac, bc))) return 'fuzzy';
+  // No phonetic test here: Jane, John, Joan and Jean share a metaphone; only spelling slips count.
+  if (a.length > 1 && b.length > 1 && nearlyEqual(a, b, 0.9)) return 'fuzzy';
   if ((a.length === 1 || b.length === 1) && a[0] === b[0]) return 'initial';
   return 'differ';
 }
@@ -90,10 +93,12 @@ function nameLevel(f: FirstAgreement, l: LastAgreement): Levels['name'] {
 function emailLevel(a: Prepared, b: Prepared): Levels['email'] {
   if (!a.rec.email || !b.rec.email) return 'missing';
   if (a.rec.email === b.rec.email) return 'exact';
-  // Same mailbox name at two providers (work vs personal). At one domain, two local parts are two
-  // mailboxes, and a short local part ("john") says too little to count.
-  if (a.emailDomain !== b.emailDomain && a.emailLocal.length >= 5 && a.emailLocal === b.emailLocal)
-    return 'local';
+  // The same mailbox name at a personal provider and at work (or at two personal providers). Two work
+  // domains are two employers, one domain with two local parts two mailboxes, and a short local part
+  // ("john") says too little to count.
+  const personalAndOther =
+    a.emailIsFree !== b.emailIsFree || (a.emailIsFree && a.emailDomain !== b.emailDomain);
+  if (personalAndOther && a.emailLocal.length >= 5 && a.emailLocal === b.emailLocal) return 'local';
   return 'differ';
 }
 
@@ -135,10 +140,9 @@ function exactLevel(a: string, b: string): 'exact' | 'differ' | 'missing' {
 function namesIn(a: Prepared, b: Prepared, swapped: boolean): Levels['name'] {
   const bFirst = swapped ? b.rec.last : b.rec.first;
   const bLast = swapped ? b.rec.first : b.rec.last;
-  const bFirstCodes = swapped ? b.lastCodes : b.firstCodes;
   const bLastCodes = swapped ? b.firstCodes : b.lastCodes;
   return nameLevel(
-    firstAgreement(a.rec.first, bFirst, a.firstCodes, bFirstCodes),
+    firstAgreement(a.rec.first, bFirst),
     lastAgreement(a.rec.last, bLast, a.lastCodes, bLastCodes),
   );
 }

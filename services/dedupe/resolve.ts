@@ -43,7 +43,9 @@ export function resolveBatch(
 ): Resolution {
   const leads = [...input].sort(byRowThenId);
   const prepared = leads.map((l) => prepare(toMatchRecord(l)));
-  const past = history.map((h) => prepare(h));
+  // A batch finalized again after a crash finds its own leads in the index: they are not history.
+  const batches = new Set(leads.map((l) => l.meta.batch_id));
+  const past = history.filter((h) => !batches.has(h.batch)).map((h) => prepare(h));
   const n = leads.length;
 
   // Every comparison, both directions: confidences need the best match inside and outside a cluster.
