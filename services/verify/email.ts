@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { isFreeEmailDomain } from '../lib/free-email-providers.ts';
 import { isDisposableDomain } from './disposable.ts';
 import { checkSyntax, type ParsedAddress } from './email-syntax.ts';
@@ -49,10 +50,8 @@ export function screenEmail(email: string | null): EmailVerdict | Screened {
   const { address } = syntax;
   const flags: EmailVerdict = {
     ...verdict('unknown', ''),
-    suggestion: suggestDomain(address.domain),
-    disposable: isDisposableDomain(address.domain),
+    ...domainFacts(address.domain),
     role: isRoleAccount(address.local),
-    freeProvider: isFreeEmailDomain(address.domain),
   };
   return disposableStep(flags) ?? roleStep(flags) ?? { address, verdict: flags };
 }
@@ -69,6 +68,23 @@ export async function verifyEmail(
   const routed = dnsStep(flags, address.domain, await deps.route(address.domain));
   if (routed.status !== 'deliverable' || !probe) return routed;
   return smtpStep(routed, address, deps);
+}
+
+type DomainFacts = Pick<EmailVerdict, 'suggestion' | 'disposable' | 'freeProvider'>;
+const factsByDomain = new LRUCache<string, DomainFacts>({ max: 50_000 });
+
+/** What the lists say about a domain; a batch has many leads per domain, so it is worked out once. */
+function domainFacts(domain: string): DomainFacts {
+  let facts = factsByDomain.get(domain);
+  if (!facts) {
+    facts = {
+      suggestion: suggestDomain(domain),
+      disposable: isDisposableDomain(domain),
+      freeProvider: isFreeEmailDomain(domain),
+    };
+    factsByDomain.set(domain, facts);
+  }
+  return facts;
 }
 
 function disposableStep(v: EmailVerdict): EmailVerdict | null {

