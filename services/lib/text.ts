@@ -65,17 +65,19 @@ export function cleanField(value: string | null | undefined): string | null {
 // letters of the word, not accents.
 const COMBINING_MARKS = /[\u0300-\u036F\u1AB0-\u1AFF\u1DC0-\u1DFF\u20D0-\u20FF\uFE20-\uFE2F]/g;
 // Letters that are not a base letter plus a combining mark, so NFD alone does not fold them.
-const FOLDED_LETTERS: Record<string, string> = {
-  ß: 'ss',
-  æ: 'ae',
-  œ: 'oe',
-  ø: 'o',
-  ł: 'l',
-  đ: 'd',
-  ð: 'd',
-  þ: 'th',
-  ı: 'i',
-};
+const FOLDED_LETTERS: ReadonlyMap<string, string> = new Map(
+  Object.entries({
+    ß: 'ss',
+    æ: 'ae',
+    œ: 'oe',
+    ø: 'o',
+    ł: 'l',
+    đ: 'd',
+    ð: 'd',
+    þ: 'th',
+    ı: 'i',
+  }),
+);
 const UNFOLDED = /[ßæœøłđðþı]/g;
 
 /** Lower-case with accents and diacritics removed: the form used in matching keys. */
@@ -84,6 +86,19 @@ export function foldForKey(value: string): string {
     .toLowerCase()
     .normalize('NFD')
     .replace(COMBINING_MARKS, '')
-    .replace(UNFOLDED, (letter) => FOLDED_LETTERS[letter] ?? letter)
+    .replace(UNFOLDED, (letter) => FOLDED_LETTERS.get(letter) ?? letter)
     .normalize('NFC');
+}
+
+/**
+ * Upper-cases the first character of a word when that gives one character: "ǆ" or "ᾀ" would turn into two
+ * ("ǅ"/"ἈΙ") and are left as typed, so recasing stays idempotent.
+ */
+export function capitalize(word: string): string {
+  const first = word.codePointAt(0);
+  if (first === undefined) return word;
+  const width = first > 0xffff ? 2 : 1;
+  const head = word.slice(0, width);
+  const upper = head.toUpperCase();
+  return upper.length === head.length && upper.toLowerCase() === head ? upper + word.slice(width) : word;
 }

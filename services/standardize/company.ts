@@ -2,8 +2,8 @@
  * Company names: a clean display name and a matching key.
  *
  * Display: cleaned text; a name typed in one case is recased word by word (ACME CORPORATION → Acme
- * Corporation) except words of up to three letters (IBM, SAP, BMW, AG), words with digits or "&" (3M,
- * AT&T) and web names (monday.com); legal forms get their usual casing (GmbH, LLC, Inc). A name in
+ * Corporation) except words of up to three letters (IBM, SAP, BMW, AG) or without vowels (KPMG, HSBC), words with
+ * digits or "&" (3M, AT&T) and web names (monday.com); "of", "and", "for" lower-case; legal forms get their usual casing (GmbH, LLC, Inc). A name in
  * mixed case is kept as given ("eBay", "DocuSign", "McKinsey & Company").
  *
  * Key: accents folded, lower-case, apostrophes and dots dropped, other punctuation → space, "&"/"+" →
@@ -11,7 +11,7 @@
  * "Co., Ltd."), a web suffix dropped ("Salesforce.com" → salesforce), Japanese/Chinese legal forms (株式会社, 有限公司, ...) removed wherever they stand. A key
  * is never emptied: "The Company" keeps a word.
  */
-import { cleanField, foldForKey } from '../lib/text.ts';
+import { capitalize, cleanField, cleanText, foldForKey } from '../lib/text.ts';
 
 // Legal forms as dot-less, lower-case word sequences (the key's own spelling of them).
 const LEGAL_FORMS: string[][] = [
@@ -44,6 +44,9 @@ const LEGAL_FORMS: string[][] = [
   ['yugen', 'kaisha'],
   ['sdn', 'bhd'],
   ['bhd'],
+  ['berhad'],
+  ['sendirian', 'berhad'],
+  ['aktiengesellschaft'],
   ['tbk'],
   ['pte'],
   ['sro'],
@@ -74,8 +77,12 @@ const LEGAL_FORMS: string[][] = [
 const MAX_FORM = Math.max(...LEGAL_FORMS.map((f) => f.length));
 const FORM_SET = new Set(LEGAL_FORMS.map((f) => f.join(' ')));
 
-// Leading words that are legal forms (Indonesian "PT", Japanese "KK" prefix) or an article.
-const LEADING = new Set(['the', 'pt', 'cv', 'kk']);
+// Leading legal forms (Indonesian "PT", Japanese "KK", Russian "ООО"/"ПАО") and the article.
+const LEADING: string[][] = [
+  ...'the pt cv kk ооо оао зао пао ао'.split(' ').map((w) => [w]),
+  ['kabushiki', 'kaisha'],
+  ['kabushiki', 'gaisha'],
+];
 
 // CJK legal forms, written without spaces around them.
 const CJK_FORMS =
@@ -85,58 +92,64 @@ const CJK_FORMS =
 const WEB_SUFFIX = /(?<=\p{L})\.(?:com|net|org|io|ai|co|eu|app)(?![\p{L}\p{N}])/gu;
 
 // Usual casing of legal forms in a recased display name (punctuation kept as typed).
-const DISPLAY_FORMS: Record<string, string> = {
-  inc: 'Inc',
-  'inc.': 'Inc.',
-  ltd: 'Ltd',
-  'ltd.': 'Ltd.',
-  corp: 'Corp',
-  'corp.': 'Corp.',
-  co: 'Co',
-  'co.': 'Co.',
-  gmbh: 'GmbH',
-  mbh: 'mbH',
-  kgaa: 'KGaA',
-  llc: 'LLC',
-  'l.l.c.': 'L.L.C.',
-  llp: 'LLP',
-  plc: 'PLC',
-  pty: 'Pty',
-  'pty.': 'Pty.',
-  pvt: 'Pvt',
-  'pvt.': 'Pvt.',
-  'b.v.': 'B.V.',
-  'n.v.': 'N.V.',
-  's.a.': 'S.A.',
-  's.r.l.': 'S.r.l.',
-  srl: 'Srl',
-  's.p.a.': 'S.p.A.',
-  spa: 'SpA',
-  'k.k.': 'K.K.',
-  oyj: 'Oyj',
-  ltda: 'Ltda',
-  'ltda.': 'Ltda.',
-  bhd: 'Bhd',
-  'bhd.': 'Bhd.',
-  sdn: 'Sdn',
-  'sdn.': 'Sdn.',
-  sarl: 'SARL',
-  's.a.s.': 'S.A.S.',
-  'a/s': 'A/S',
-};
+const DISPLAY_FORMS: ReadonlyMap<string, string> = new Map(
+  Object.entries({
+    inc: 'Inc',
+    'inc.': 'Inc.',
+    ltd: 'Ltd',
+    'ltd.': 'Ltd.',
+    corp: 'Corp',
+    'corp.': 'Corp.',
+    co: 'Co',
+    'co.': 'Co.',
+    gmbh: 'GmbH',
+    mbh: 'mbH',
+    kgaa: 'KGaA',
+    llc: 'LLC',
+    'l.l.c.': 'L.L.C.',
+    llp: 'LLP',
+    plc: 'PLC',
+    pty: 'Pty',
+    'pty.': 'Pty.',
+    pvt: 'Pvt',
+    'pvt.': 'Pvt.',
+    'b.v.': 'B.V.',
+    'n.v.': 'N.V.',
+    's.a.': 'S.A.',
+    's.r.l.': 'S.r.l.',
+    srl: 'Srl',
+    's.p.a.': 'S.p.A.',
+    spa: 'SpA',
+    'k.k.': 'K.K.',
+    oyj: 'Oyj',
+    ltda: 'Ltda',
+    'ltda.': 'Ltda.',
+    bhd: 'Bhd',
+    'bhd.': 'Bhd.',
+    sdn: 'Sdn',
+    'sdn.': 'Sdn.',
+    sarl: 'SARL',
+    's.a.s.': 'S.A.S.',
+    'a/s': 'A/S',
+  }),
+);
 
 const UPPER = /\p{Lu}/u;
 const LOWER = /\p{Ll}/u;
 
+// Connecting words of an all-caps name: "BANK OF AMERICA" → "Bank of America".
+const SMALL_WORDS: ReadonlyMap<string, string> = new Map(
+  Object.entries({ the: 'The', of: 'of', and: 'and', for: 'for' }),
+);
+
 function recaseWord(word: string): string {
   const lower = word.toLowerCase();
-  const form = DISPLAY_FORMS[lower];
+  const form = DISPLAY_FORMS.get(lower) ?? SMALL_WORDS.get(lower);
   if (form !== undefined) return form;
+  // Kept as typed: short words and words without vowels (IBM, KPMG, HSBC), 3M, AT&T, monday.com.
   if (/[\d&]/.test(word) || /\.[a-z]/i.test(word) || word.replace(/[^\p{L}]/gu, '').length <= 3) return word;
-  return lower
-    .split('-')
-    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
-    .join('-');
+  if (/^[A-Z]+$/.test(word) && !/[AEIOUY]/.test(word)) return word;
+  return lower.split('-').map(capitalize).join('-');
 }
 
 /** Display name: cleaned, recased only when typed in one case (see the module comment). */
@@ -147,19 +160,19 @@ export function companyDisplayName(raw: string | null | undefined): string | nul
   if (unquoted === null) return null;
   const singleCase = !(UPPER.test(unquoted) && LOWER.test(unquoted));
   if (!singleCase || !/\p{L}/u.test(unquoted)) return unquoted;
+  // In an all-lower-case name nothing marks an acronym: short words are capitalised like the rest.
   const isAllLower = !UPPER.test(unquoted);
-  return unquoted
-    .split(' ')
-    .map((word) =>
-      isAllLower && word.length <= 3 && !DISPLAY_FORMS[word] ? capitalizeShort(word) : recaseWord(word),
-    )
-    .join(' ');
-}
-
-// An all-lower-case name has no acronyms to protect: "acme inc" → "Acme Inc.", "the ibm" stays as typed
-// for acronyms it cannot know, so short words are only capitalised.
-function capitalizeShort(word: string): string {
-  return /^[a-z]/.test(word) ? word.charAt(0).toUpperCase() + word.slice(1) : word;
+  // Case mapping can leave a letter and its combining mark apart: the result goes through cleanText again.
+  return cleanText(
+    unquoted
+      .split(' ')
+      .map((word) =>
+        isAllLower && word.length <= 3 && !DISPLAY_FORMS.has(word) && !SMALL_WORDS.has(word)
+          ? capitalize(word)
+          : recaseWord(word),
+      )
+      .join(' '),
+  );
 }
 
 /** Matching key (see the module comment), or null when the name has no letters or digits. */
@@ -174,7 +187,9 @@ export function companyKey(name: string | null): string | null {
     .trim()
     .split(' ')
     .filter((w) => w !== '');
-  while (words.length > 1 && LEADING.has(words[0] ?? '')) words.shift();
+  for (let form = leadingForm(words); form > 0 && words.length > form; form = leadingForm(words)) {
+    words.splice(0, form);
+  }
   let changed = true;
   while (changed && words.length > 1) {
     changed = false;
@@ -187,6 +202,11 @@ export function companyKey(name: string | null): string | null {
     }
   }
   return words.length === 0 ? null : words.join(' ');
+}
+
+function leadingForm(words: string[]): number {
+  const form = LEADING.find((f) => f.every((w, i) => words[i] === w));
+  return form === undefined ? 0 : form.length;
 }
 
 export interface StandardCompany {

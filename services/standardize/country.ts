@@ -15,60 +15,62 @@ const LANGUAGES = [
 ];
 
 // Usage that the library's name lists do not carry.
-const ALIASES: Record<string, string> = {
-  uk: 'GB',
-  'u k': 'GB',
-  britain: 'GB',
-  'great britain': 'GB',
-  england: 'GB',
-  scotland: 'GB',
-  wales: 'GB',
-  'northern ireland': 'GB',
-  'united kingdom of great britain and northern ireland': 'GB',
-  america: 'US',
-  'u s': 'US',
-  'u s a': 'US',
-  'united states': 'US',
-  'the united states': 'US',
-  'the us': 'US',
-  'the usa': 'US',
-  'etats unis': 'US',
-  'vereinigte staaten': 'US',
-  'estados unidos': 'US',
-  holland: 'NL',
-  'the netherlands': 'NL',
-  korea: 'KR',
-  'south korea': 'KR',
-  'republic of korea': 'KR',
-  'north korea': 'KP',
-  turkiye: 'TR',
-  'czech republic': 'CZ',
-  'ivory coast': 'CI',
-  uae: 'AE',
-  'u a e': 'AE',
-  emirates: 'AE',
-  ksa: 'SA',
-  russia: 'RU',
-  'mainland china': 'CN',
-  prc: 'CN',
-  'hong kong sar': 'HK',
-  'macau sar': 'MO',
-  vatican: 'VA',
-  swaziland: 'SZ',
-  burma: 'MM',
-  'cape verde': 'CV',
-  'east timor': 'TL',
-  'the philippines': 'PH',
-  'the gambia': 'GM',
-  'the bahamas': 'BS',
-  'republic of ireland': 'IE',
-  eire: 'IE',
-  kosovo: 'XK',
-  'viet nam': 'VN',
-  macedonia: 'MK',
-  drc: 'CD',
-  'dr congo': 'CD',
-};
+const ALIASES: ReadonlyMap<string, string> = new Map(
+  Object.entries({
+    uk: 'GB',
+    'u k': 'GB',
+    britain: 'GB',
+    'great britain': 'GB',
+    england: 'GB',
+    scotland: 'GB',
+    wales: 'GB',
+    'northern ireland': 'GB',
+    'united kingdom of great britain and northern ireland': 'GB',
+    america: 'US',
+    'u s': 'US',
+    'u s a': 'US',
+    'united states': 'US',
+    'the united states': 'US',
+    'the us': 'US',
+    'the usa': 'US',
+    'etats unis': 'US',
+    'vereinigte staaten': 'US',
+    'estados unidos': 'US',
+    holland: 'NL',
+    'the netherlands': 'NL',
+    korea: 'KR',
+    'south korea': 'KR',
+    'republic of korea': 'KR',
+    'north korea': 'KP',
+    turkiye: 'TR',
+    'czech republic': 'CZ',
+    'ivory coast': 'CI',
+    uae: 'AE',
+    'u a e': 'AE',
+    emirates: 'AE',
+    ksa: 'SA',
+    russia: 'RU',
+    'mainland china': 'CN',
+    prc: 'CN',
+    'hong kong sar': 'HK',
+    'macau sar': 'MO',
+    vatican: 'VA',
+    swaziland: 'SZ',
+    burma: 'MM',
+    'cape verde': 'CV',
+    'east timor': 'TL',
+    'the philippines': 'PH',
+    'the gambia': 'GM',
+    'the bahamas': 'BS',
+    'republic of ireland': 'IE',
+    eire: 'IE',
+    kosovo: 'XK',
+    'viet nam': 'VN',
+    macedonia: 'MK',
+    drc: 'CD',
+    'dr congo': 'CD',
+  }),
+);
 
 const SEPARATORS = /[.,'’()\-_/]+/g;
 const SPACES = /\s+/g;
@@ -83,7 +85,7 @@ function buildLookup(): Map<string, string> {
     const key = lookupKey(name);
     if (key !== '' && !lookup.has(key)) lookup.set(key, alpha2);
   };
-  for (const [alias, alpha2] of Object.entries(ALIASES)) add(alias, alpha2);
+  for (const [alias, alpha2] of ALIASES.entries()) add(alias, alpha2);
   for (const language of LANGUAGES) {
     countries.registerLocale(require(`i18n-iso-countries/langs/${language}.json`));
     for (const [alpha2, names] of Object.entries(countries.getNames(language, { select: 'all' }))) {
@@ -94,7 +96,7 @@ function buildLookup(): Map<string, string> {
 }
 
 const LOOKUP = buildLookup();
-const ALIAS_KEYS = new Map(Object.entries(ALIASES).map(([alias, alpha2]) => [lookupKey(alias), alpha2]));
+const ALIAS_KEYS = new Map([...ALIASES.entries()].map(([alias, alpha2]) => [lookupKey(alias), alpha2]));
 
 /** ISO 3166-1 alpha-2 for a country name or code, or null when it is not recognisably a country. */
 export function standardizeCountry(raw: string | null | undefined): string | null {

@@ -26,13 +26,16 @@ export function standardizeEmail(raw: string | null | undefined): StandardEmail 
   if (text === null) return null;
   const bracketed = BRACKETED.exec(text);
   if (bracketed?.[1] !== undefined) text = bracketed[1];
-  text = text.trim().replace(MAILTO, '');
-  // mailto: URIs may carry ?subject=... after the address.
-  const query = text.indexOf('?');
-  if (query > 0 && text.includes('@')) text = text.slice(0, query);
   const first = text.split(LIST_SEPARATOR).find((part) => part.includes('@')) ?? text;
-  const address = first.replace(WRAPPING, '').toLowerCase();
-  if (address === '') return null;
+  let address = first.toLowerCase();
+  // Quotes, brackets, a mailto: scheme and its ?subject=... query, in any nesting: peel until stable.
+  for (let previous = ''; previous !== address; ) {
+    previous = address;
+    address = address.replace(MAILTO, '').replace(WRAPPING, '').trim();
+    const query = address.indexOf('?');
+    if (query > 0 && query > address.indexOf('@') && address.includes('@')) address = address.slice(0, query);
+  }
+  if (cleanField(address) === null) return null;
   const at = address.lastIndexOf('@');
   if (at < 0) return { email: address, display: address };
   const local = address.slice(0, at);

@@ -16,7 +16,7 @@
  *   particles lower-case inside a name and capitalised when they start it ("Van der Berg" alone,
  *   "Jan van der Berg" in full). Scripts without case (CJK, Arabic, ...) are left untouched.
  */
-import { cleanField } from '../lib/text.ts';
+import { capitalize, cleanField, cleanText } from '../lib/text.ts';
 
 export interface NameInput {
   first_name?: string | null;
@@ -32,98 +32,102 @@ export interface StandardName {
   name_suffix: string | null;
 }
 
-const HONORIFICS: Record<string, string> = {
-  mr: 'Mr.',
-  mrs: 'Mrs.',
-  ms: 'Ms.',
-  miss: 'Miss',
-  mx: 'Mx.',
-  dr: 'Dr.',
-  prof: 'Prof.',
-  professor: 'Prof.',
-  sir: 'Sir',
-  dame: 'Dame',
-  lord: 'Lord',
-  lady: 'Lady',
-  rev: 'Rev.',
-  revd: 'Rev.',
-  reverend: 'Rev.',
-  fr: 'Fr.',
-  hon: 'Hon.',
-  herr: 'Herr',
-  frau: 'Frau',
-  m: 'M.',
-  monsieur: 'M.',
-  mme: 'Mme',
-  madame: 'Mme',
-  mlle: 'Mlle',
-  mademoiselle: 'Mlle',
-  sr: 'Sr.',
-  senor: 'Sr.',
-  señor: 'Sr.',
-  sra: 'Sra.',
-  senora: 'Sra.',
-  señora: 'Sra.',
-  srta: 'Srta.',
-  señorita: 'Srta.',
-  sig: 'Sig.',
-  signor: 'Sig.',
-  sigra: 'Sig.ra',
-  signora: 'Sig.ra',
-  dott: 'Dott.',
-  dottssa: 'Dott.ssa',
-  ing: 'Ing.',
-  'dipl-ing': 'Dipl.-Ing.',
-  mag: 'Mag.',
-  dhr: 'Dhr.',
-  mevr: 'Mevr.',
-  capt: 'Capt.',
-  col: 'Col.',
-  shri: 'Shri',
-  sri: 'Sri',
-  smt: 'Smt.',
-};
+const HONORIFICS: ReadonlyMap<string, string> = new Map(
+  Object.entries({
+    mr: 'Mr.',
+    mrs: 'Mrs.',
+    ms: 'Ms.',
+    miss: 'Miss',
+    mx: 'Mx.',
+    dr: 'Dr.',
+    prof: 'Prof.',
+    professor: 'Prof.',
+    sir: 'Sir',
+    dame: 'Dame',
+    lord: 'Lord',
+    lady: 'Lady',
+    rev: 'Rev.',
+    revd: 'Rev.',
+    reverend: 'Rev.',
+    fr: 'Fr.',
+    hon: 'Hon.',
+    herr: 'Herr',
+    frau: 'Frau',
+    m: 'M.',
+    monsieur: 'M.',
+    mme: 'Mme',
+    madame: 'Mme',
+    mlle: 'Mlle',
+    mademoiselle: 'Mlle',
+    sr: 'Sr.',
+    senor: 'Sr.',
+    señor: 'Sr.',
+    sra: 'Sra.',
+    senora: 'Sra.',
+    señora: 'Sra.',
+    srta: 'Srta.',
+    señorita: 'Srta.',
+    sig: 'Sig.',
+    signor: 'Sig.',
+    sigra: 'Sig.ra',
+    signora: 'Sig.ra',
+    dott: 'Dott.',
+    dottssa: 'Dott.ssa',
+    ing: 'Ing.',
+    'dipl-ing': 'Dipl.-Ing.',
+    mag: 'Mag.',
+    dhr: 'Dhr.',
+    mevr: 'Mevr.',
+    capt: 'Capt.',
+    col: 'Col.',
+    shri: 'Shri',
+    sri: 'Sri',
+    smt: 'Smt.',
+  }),
+);
 
-const SUFFIXES: Record<string, string> = {
-  jr: 'Jr.',
-  jnr: 'Jr.',
-  junior: 'Jr.',
-  sr: 'Sr.',
-  snr: 'Sr.',
-  ii: 'II',
-  iii: 'III',
-  iv: 'IV',
-  '2nd': 'II',
-  '3rd': 'III',
-  phd: 'PhD',
-  md: 'MD',
-  mba: 'MBA',
-  esq: 'Esq.',
-  cpa: 'CPA',
-  dds: 'DDS',
-  dmd: 'DMD',
-  dvm: 'DVM',
-  jd: 'JD',
-  llm: 'LLM',
-  rn: 'RN',
-  np: 'NP',
-  pe: 'PE',
-  cfa: 'CFA',
-  cfp: 'CFP',
-  pmp: 'PMP',
-  mph: 'MPH',
-  msc: 'MSc',
-  bsc: 'BSc',
-  meng: 'MEng',
-  obe: 'OBE',
-  mbe: 'MBE',
-  cbe: 'CBE',
-  kbe: 'KBE',
-  qc: 'QC',
-  kc: 'KC',
-  frcs: 'FRCS',
-  facs: 'FACS',
-};
+const SUFFIXES: ReadonlyMap<string, string> = new Map(
+  Object.entries({
+    jr: 'Jr.',
+    jnr: 'Jr.',
+    junior: 'Jr.',
+    sr: 'Sr.',
+    snr: 'Sr.',
+    ii: 'II',
+    iii: 'III',
+    iv: 'IV',
+    '2nd': 'II',
+    '3rd': 'III',
+    phd: 'PhD',
+    md: 'MD',
+    mba: 'MBA',
+    esq: 'Esq.',
+    cpa: 'CPA',
+    dds: 'DDS',
+    dmd: 'DMD',
+    dvm: 'DVM',
+    jd: 'JD',
+    llm: 'LLM',
+    rn: 'RN',
+    np: 'NP',
+    pe: 'PE',
+    cfa: 'CFA',
+    cfp: 'CFP',
+    pmp: 'PMP',
+    mph: 'MPH',
+    msc: 'MSc',
+    bsc: 'BSc',
+    meng: 'MEng',
+    obe: 'OBE',
+    mbe: 'MBE',
+    cbe: 'CBE',
+    kbe: 'KBE',
+    qc: 'QC',
+    kc: 'KC',
+    frcs: 'FRCS',
+    facs: 'FACS',
+  }),
+);
 
 // Honorifics that are also common initials or suffixes: only an honorific when a full name follows.
 const AMBIGUOUS_HONORIFICS = new Set(['m', 'sr', 'fr', 'col', 'ing']);
@@ -161,17 +165,11 @@ const MAC_NAMES = new Set(
 const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
 const NICKNAME = /\s*(?:\([^)]*\)|"[^"]*"|“[^”]*”)\s*/g;
 const UPPER = /\p{Lu}/u;
+const LETTER = /\p{L}/u;
 const LOWER = /\p{Ll}/u;
 
 function tokenKey(token: string): string {
   return token.toLowerCase().replace(/\./g, '').replace(/,$/, '');
-}
-
-function capitalizeFirst(word: string): string {
-  const first = word.codePointAt(0);
-  if (first === undefined) return word;
-  const width = first > 0xffff ? 2 : 1;
-  return word.slice(0, width).toUpperCase() + word.slice(width);
 }
 
 function capitalizePart(part: string): string {
@@ -183,12 +181,12 @@ function capitalizePart(part: string): string {
     // O'Brien, D'Angelo: a one-letter prefix is an elided word and the rest a name of its own.
     return head.length === 1
       ? `${head.toUpperCase()}${mark}${capitalizePart(tail)}`
-      : `${capitalizeFirst(head)}${mark}${tail}`;
+      : `${capitalize(head)}${mark}${tail}`;
   }
-  if (part.includes('.')) return part.split('.').map(capitalizeFirst).join('.');
-  if (part.length > 3 && part.startsWith('mc')) return `Mc${capitalizeFirst(part.slice(2))}`;
-  if (MAC_NAMES.has(part)) return `Mac${capitalizeFirst(part.slice(3))}`;
-  return capitalizeFirst(part);
+  if (part.includes('.')) return part.split('.').map(capitalize).join('.');
+  if (part.length > 3 && part.startsWith('mc')) return `Mc${capitalize(part.slice(2))}`;
+  if (MAC_NAMES.has(part)) return `Mac${capitalize(part.slice(3))}`;
+  return capitalize(part);
 }
 
 /** Capitalise one lower-case word: hyphenated parts each ("Jean-Luc"), Mc/Mac, O'/D', initials. */
@@ -204,17 +202,30 @@ function isMixedCase(word: string): boolean {
  * Repair the capitalisation of a name (see the module comment). `insideName`: the text continues a name
  * already begun (a last name after a first name), so a leading particle stays lower-case.
  */
-export function properCaseName(text: string, insideName = false): string {
+export function properCaseName(text: string, insideName = false, careful = isCareful(text)): string {
+  // Case mapping can leave a letter and its combining mark apart: the result goes through cleanText again.
+  return cleanText(recaseName(text, insideName, careful));
+}
+
+/** Whether a name was typed with care: it has a word in mixed case. Decided once per person. */
+function isCareful(...texts: string[]): boolean {
+  return texts.some((text) => text.split(' ').some(isMixedCase));
+}
+
+function recaseName(text: string, insideName: boolean, careful: boolean): string {
   const words = text.split(' ');
-  const careful = words.some(isMixedCase);
   return words
     .map((word, index) => {
+      // Case is read from the letters' categories (not from toUpperCase round trips, which disagree for
+      // letters without a case pair) so "mixed", "upper" and "lower" never overlap.
+      const hasUpper = UPPER.test(word);
+      const hasLower = LOWER.test(word);
+      if (!hasUpper && !hasLower) return word;
       const lower = word.toLowerCase();
-      if (lower === word.toUpperCase()) return word; // no cased letters
       const particle = PARTICLES.has(lower) && index < words.length - 1;
       if (careful) {
-        if (word === lower) return particle ? word : capitalizeWord(lower);
-        return word === word.toUpperCase() && countLetters(word) >= 3 ? capitalizeWord(lower) : word;
+        if (!hasUpper) return particle ? word : capitalizeWord(lower);
+        return !hasLower && countLetters(word) >= 3 ? capitalizeWord(lower) : word;
       }
       return particle && (index > 0 || insideName) ? lower : capitalizeWord(lower);
     })
@@ -241,13 +252,13 @@ function splitTitles(words: string[], allowSuffixes: boolean): Parts {
   let end = words.length;
   while (end - start > 1) {
     const key = tokenKey(words[start] ?? '');
-    const canonical = HONORIFICS[key];
+    const canonical = HONORIFICS.get(key);
     if (canonical === undefined || (AMBIGUOUS_HONORIFICS.has(key) && end - start < 3)) break;
     honorifics.push(canonical);
     start++;
   }
   while (allowSuffixes && end - start > 1) {
-    const canonical = SUFFIXES[tokenKey(words[end - 1] ?? '')];
+    const canonical = SUFFIXES.get(tokenKey(words[end - 1] ?? ''));
     if (canonical === undefined) break;
     suffixes.unshift(canonical);
     end--;
@@ -262,13 +273,14 @@ interface ParsedName {
   suffixes: string[];
 }
 
+// Words without a letter ("2", "—", unassigned code points) are not part of a name.
 function words(text: string): string[] {
-  return text.split(' ').filter((w) => w !== '');
+  return text.split(' ').filter((w) => LETTER.test(w));
 }
 
 function isSuffixSegment(segment: string): boolean {
   const list = words(segment);
-  return list.length > 0 && list.every((w) => SUFFIXES[tokenKey(w)] !== undefined);
+  return list.length > 0 && list.every((w) => SUFFIXES.has(tokenKey(w)));
 }
 
 function parseFullName(text: string): ParsedName {
@@ -279,30 +291,34 @@ function parseFullName(text: string): ParsedName {
   const trailing: string[] = [];
   while (segments.length > 1 && isSuffixSegment(segments[segments.length - 1] ?? '')) {
     const segment = segments.pop() ?? '';
-    trailing.unshift(...words(segment).map((w) => SUFFIXES[tokenKey(w)] ?? w));
+    trailing.unshift(...words(segment).map((w) => SUFFIXES.get(tokenKey(w)) ?? w));
   }
   if (segments.length >= 2) {
     // "Last, First": the comma says where the last name ends.
     const lastParts = splitTitles(words(segments[0] ?? ''), true);
     const firstParts = splitTitles(words(segments.slice(1).join(' ')), true);
-    const first = properCaseName(firstParts.words.join(' '));
+    // Honorifics and suffixes ("Dr.", "PhD") are mixed case by nature: only the name words decide.
+    const careful = isCareful(...firstParts.words, ...lastParts.words);
+    const first = properCaseName(firstParts.words.join(' '), false, careful);
     return {
       first,
-      last: properCaseName(lastParts.words.join(' '), first !== ''),
+      last: properCaseName(lastParts.words.join(' '), first !== '', careful),
       honorifics: [...lastParts.honorifics, ...firstParts.honorifics],
       suffixes: [...lastParts.suffixes, ...firstParts.suffixes, ...trailing],
     };
   }
   const parts = splitTitles(words(segments[0] ?? ''), true);
   const suffixes = [...parts.suffixes, ...trailing];
-  const cased = words(properCaseName(parts.words.join(' ')));
+  const cased = words(properCaseName(parts.words.join(' '), false, isCareful(...parts.words)));
   if (cased.length === 0) return { first: null, last: null, honorifics: parts.honorifics, suffixes };
   if (CJK.test(cased[0] ?? '')) {
     if (cased.length === 1) return { first: null, last: null, honorifics: parts.honorifics, suffixes };
+    // The given name after the family name is what a first-name field holds: no honorific in front.
+    const given = splitTitles(cased.slice(1), false);
     return {
-      first: cased.slice(1).join(' '),
+      first: given.words.join(' '),
       last: cased[0] ?? null,
-      honorifics: parts.honorifics,
+      honorifics: [...parts.honorifics, ...given.honorifics],
       suffixes,
     };
   }
@@ -314,6 +330,11 @@ function parseFullName(text: string): ParsedName {
   }
   let lastStart = cased.length - 1;
   while (lastStart > 1 && PARTICLES.has((cased[lastStart - 1] ?? '').toLowerCase())) lastStart--;
+  // "de Souza", typed with a lower-case particle, is a last name alone ("Van Morrison" is not).
+  const lead = cased[0] ?? '';
+  if (lastStart === 1 && lead === lead.toLowerCase() && PARTICLES.has(lead)) {
+    return { first: null, last: cased.join(' '), honorifics: parts.honorifics, suffixes };
+  }
   return {
     first: cased.slice(0, lastStart).join(' '),
     last: cased.slice(lastStart).join(' '),
@@ -344,14 +365,20 @@ export function standardizeName(input: NameInput): StandardName {
   const parsed = fullText === null ? null : parseFullName(fullText);
   const firstText = cleanName(input.first_name);
   const lastText = cleanName(input.last_name);
-  const firstParts = firstText === null ? null : splitTitles(words(firstText), false);
-  const lastParts = lastText === null ? null : splitTitles(words(lastText), true);
+  // A comma inside a single name field only separates a suffix ("Smith, PhD").
+  const firstParts = firstText === null ? null : splitTitles(words(firstText.replace(/,/g, ' ')), false);
+  const lastParts = lastText === null ? null : splitTitles(words(lastText.replace(/,/g, ' ')), true);
 
+  const careful = isCareful(...(firstParts?.words ?? []), ...(lastParts?.words ?? []));
   const first = nonEmpty(
-    firstParts === null ? (parsed?.first ?? null) : properCaseName(firstParts.words.join(' ')),
+    firstParts === null
+      ? (parsed?.first ?? null)
+      : properCaseName(firstParts.words.join(' '), false, careful),
   );
   const last = nonEmpty(
-    lastParts === null ? (parsed?.last ?? null) : properCaseName(lastParts.words.join(' '), first !== null),
+    lastParts === null
+      ? (parsed?.last ?? null)
+      : properCaseName(lastParts.words.join(' '), first !== null, careful),
   );
   const honorifics = [...(firstParts?.honorifics ?? []), ...(lastParts?.honorifics ?? [])];
   const suffixes = lastParts?.suffixes ?? [];

@@ -29,7 +29,7 @@ export function standardizePhone(
 // "00 49 30 ..." is how most of the world dials international numbers; libphonenumber only reads it as
 // such when the default region uses 00, so without a region the number would be lost.
 function internationalPrefix(text: string): string {
-  return /^\s*00[1-9]/.test(text) ? text.replace(/^\s*00/, '+') : text;
+  return /^\s*00\s?[1-9]/.test(text) ? text.replace(/^\s*00\s?/, '+') : text;
 }
 
 /**

@@ -28,7 +28,7 @@
  * Sales: sales engineers sit in sales); otherwise Executive for CEO, president, chair, founder, owner,
  * partner, managing and general manager, chief of staff; otherwise Other.
  */
-import { cleanField } from '../lib/text.ts';
+import { capitalize, cleanField } from '../lib/text.ts';
 
 export type Seniority = 'C-level' | 'VP' | 'Director' | 'Manager' | 'Senior' | 'Entry' | 'Unknown';
 export type Department =
@@ -63,6 +63,8 @@ interface Role {
   department?: Department;
   /** Department when the title names no function (founder → Executive). */
   fallback?: Department;
+  /** A "chief <x> officer" without an acronym: its display holds its function words. */
+  generic?: boolean;
 }
 
 const chief = (display: string, department: Department, rank = 90): Role => ({
@@ -73,82 +75,84 @@ const chief = (display: string, department: Department, rank = 90): Role => ({
   department,
 });
 
-const ROLES: Record<string, Role> = {
-  ceo: chief('CEO', 'Executive', 100),
-  chair: { display: 'Chair', rank: 97, seniority: 'C-level', form: 'alone', fallback: 'Executive' },
-  president: { display: 'President', rank: 95, seniority: 'C-level', form: 'of', fallback: 'Executive' },
-  cto: chief('CTO', 'Engineering'),
-  cfo: chief('CFO', 'Finance'),
-  coo: chief('COO', 'Operations'),
-  cmo: chief('CMO', 'Marketing'),
-  cro: chief('CRO', 'Sales'),
-  cio: chief('CIO', 'IT'),
-  ciso: chief('CISO', 'IT'),
-  cpo: chief('CPO', 'Product'),
-  chro: chief('CHRO', 'HR'),
-  cco: chief('CCO', 'Sales'),
-  cdo: chief('CDO', 'IT'),
-  cso: chief('CSO', 'IT'),
-  clo: chief('CLO', 'Legal'),
-  founder: { display: 'Founder', rank: 85, seniority: 'C-level', form: 'alone', fallback: 'Executive' },
-  'co-founder': {
-    display: 'Co-Founder',
-    rank: 84,
-    seniority: 'C-level',
-    form: 'alone',
-    fallback: 'Executive',
-  },
-  owner: { display: 'Owner', rank: 83, seniority: 'C-level', form: 'alone', fallback: 'Executive' },
-  partner: { display: 'Partner', rank: 81, seniority: 'C-level', form: 'alone', fallback: 'Executive' },
-  'managing-partner': {
-    display: 'Managing Partner',
-    rank: 82,
-    seniority: 'C-level',
-    form: 'alone',
-    fallback: 'Executive',
-  },
-  'general-partner': {
-    display: 'General Partner',
-    rank: 82,
-    seniority: 'C-level',
-    form: 'alone',
-    fallback: 'Executive',
-  },
-  'general-counsel': {
-    display: 'General Counsel',
-    rank: 64,
-    seniority: 'VP',
-    form: 'alone',
-    department: 'Legal',
-  },
-  'managing-director': {
-    display: 'Managing Director',
-    rank: 80,
-    seniority: 'C-level',
-    form: 'of',
-    fallback: 'Executive',
-  },
-  vp: { display: 'VP', rank: 65, seniority: 'VP', form: 'of' },
-  head: { display: 'Head', rank: 55, seniority: 'Director', form: 'of' },
-  'general-manager': {
-    display: 'General Manager',
-    rank: 52,
-    seniority: 'Director',
-    form: 'of',
-    fallback: 'Executive',
-  },
-  director: { display: 'Director', rank: 50, seniority: 'Director', form: 'of' },
-  'chief-of-staff': {
-    display: 'Chief of Staff',
-    rank: 48,
-    seniority: 'Director',
-    form: 'alone',
-    fallback: 'Executive',
-  },
-  manager: { display: 'Manager', rank: 40, seniority: 'Manager', form: 'after' },
-  'team-lead': { display: 'Team Lead', rank: 35, seniority: 'Manager', form: 'after' },
-  supervisor: { display: 'Supervisor', rank: 34, seniority: 'Manager', form: 'after' },
-};
+const ROLES: ReadonlyMap<string, Role> = new Map(
+  Object.entries({
+    ceo: chief('CEO', 'Executive', 100),
+    chair: { display: 'Chair', rank: 97, seniority: 'C-level', form: 'alone', fallback: 'Executive' },
+    president: { display: 'President', rank: 95, seniority: 'C-level', form: 'of', fallback: 'Executive' },
+    cto: chief('CTO', 'Engineering'),
+    cfo: chief('CFO', 'Finance'),
+    coo: chief('COO', 'Operations'),
+    cmo: chief('CMO', 'Marketing'),
+    cro: chief('CRO', 'Sales'),
+    cio: chief('CIO', 'IT'),
+    ciso: chief('CISO', 'IT'),
+    cpo: chief('CPO', 'Product'),
+    chro: chief('CHRO', 'HR'),
+    cco: chief('CCO', 'Sales'),
+    cdo: chief('CDO', 'IT'),
+    cso: chief('CSO', 'IT'),
+    clo: chief('CLO', 'Legal'),
+    founder: { display: 'Founder', rank: 85, seniority: 'C-level', form: 'alone', fallback: 'Executive' },
+    'co-founder': {
+      display: 'Co-Founder',
+      rank: 84,
+      seniority: 'C-level',
+      form: 'alone',
+      fallback: 'Executive',
+    },
+    owner: { display: 'Owner', rank: 83, seniority: 'C-level', form: 'alone', fallback: 'Executive' },
+    partner: { display: 'Partner', rank: 81, seniority: 'C-level', form: 'alone', fallback: 'Executive' },
+    'managing-partner': {
+      display: 'Managing Partner',
+      rank: 82,
+      seniority: 'C-level',
+      form: 'alone',
+      fallback: 'Executive',
+    },
+    'general-partner': {
+      display: 'General Partner',
+      rank: 82,
+      seniority: 'C-level',
+      form: 'alone',
+      fallback: 'Executive',
+    },
+    'general-counsel': {
+      display: 'General Counsel',
+      rank: 64,
+      seniority: 'VP',
+      form: 'alone',
+      department: 'Legal',
+    },
+    'managing-director': {
+      display: 'Managing Director',
+      rank: 80,
+      seniority: 'C-level',
+      form: 'of',
+      fallback: 'Executive',
+    },
+    vp: { display: 'VP', rank: 65, seniority: 'VP', form: 'of' },
+    head: { display: 'Head', rank: 55, seniority: 'Director', form: 'of' },
+    'general-manager': {
+      display: 'General Manager',
+      rank: 52,
+      seniority: 'Director',
+      form: 'of',
+      fallback: 'Executive',
+    },
+    director: { display: 'Director', rank: 50, seniority: 'Director', form: 'of' },
+    'chief-of-staff': {
+      display: 'Chief of Staff',
+      rank: 48,
+      seniority: 'Director',
+      form: 'alone',
+      fallback: 'Executive',
+    },
+    manager: { display: 'Manager', rank: 40, seniority: 'Manager', form: 'after' },
+    'team-lead': { display: 'Team Lead', rank: 35, seniority: 'Manager', form: 'after' },
+    supervisor: { display: 'Supervisor', rank: 34, seniority: 'Manager', form: 'after' },
+  }),
+);
 
 // Words naming an occupation: a segment with one is an individual contributor's title.
 const OCCUPATIONS = new Set(
@@ -176,136 +180,142 @@ const ENTRY_WORDS = new Set([
 // Words that qualify a role and are written before it: "Senior Director", "Regional VP", "Interim CEO".
 const ROLE_QUALIFIERS = new Set(['senior', 'associate', 'assistant', 'executive', 'deputy', 'regional']);
 for (const q of ['global', 'area', 'interim', 'acting']) ROLE_QUALIFIERS.add(q);
-const VP_GRADES: Record<string, string> = { senior: 'SVP', executive: 'EVP', assistant: 'AVP' };
+const VP_GRADES: ReadonlyMap<string, string> = new Map(
+  Object.entries({ senior: 'SVP', executive: 'EVP', assistant: 'AVP' }),
+);
 
 // Abbreviations as they appear in CRM exports, after dots are removed.
-const ABBREVIATIONS: Record<string, string> = {
-  sr: 'senior',
-  snr: 'senior',
-  jr: 'junior',
-  jnr: 'junior',
-  vp: 'vice president',
-  svp: 'senior vice president',
-  evp: 'executive vice president',
-  avp: 'assistant vice president',
-  dir: 'director',
-  mgr: 'manager',
-  mngr: 'manager',
-  mgmt: 'management',
-  mgt: 'management',
-  eng: 'engineer',
-  engr: 'engineer',
-  engg: 'engineering',
-  dev: 'developer',
-  swe: 'software engineer',
-  sde: 'software engineer',
-  sre: 'site reliability engineer',
-  mktg: 'marketing',
-  mkt: 'marketing',
-  mkting: 'marketing',
-  mktng: 'marketing',
-  acct: 'account',
-  acctg: 'accounting',
-  exec: 'executive',
-  ops: 'operations',
-  biz: 'business',
-  bd: 'business development',
-  bdr: 'business development representative',
-  sdr: 'sales development representative',
-  ae: 'account executive',
-  asst: 'assistant',
-  assoc: 'associate',
-  coord: 'coordinator',
-  spec: 'specialist',
-  rep: 'representative',
-  sw: 'software',
-  hw: 'hardware',
-  cust: 'customer',
-  svc: 'service',
-  svcs: 'services',
-  intl: 'international',
-  natl: 'national',
-  prod: 'product',
-  infra: 'infrastructure',
-  gm: 'general manager',
-  md: 'managing director',
-  pres: 'president',
-  admin: 'administrator',
-  sys: 'systems',
-  tech: 'technology',
-  cofounder: 'co-founder',
-  'co-founders': 'co-founder',
-  founders: 'founder',
-  'vice-president': 'vice president',
-  mgrs: 'manager',
-  'sr.': 'senior',
-};
+const ABBREVIATIONS: ReadonlyMap<string, string> = new Map(
+  Object.entries({
+    sr: 'senior',
+    snr: 'senior',
+    jr: 'junior',
+    jnr: 'junior',
+    vp: 'vice president',
+    svp: 'senior vice president',
+    evp: 'executive vice president',
+    avp: 'assistant vice president',
+    dir: 'director',
+    mgr: 'manager',
+    mngr: 'manager',
+    mgmt: 'management',
+    mgt: 'management',
+    eng: 'engineer',
+    engr: 'engineer',
+    engg: 'engineering',
+    dev: 'developer',
+    swe: 'software engineer',
+    sde: 'software engineer',
+    sre: 'site reliability engineer',
+    mktg: 'marketing',
+    mkt: 'marketing',
+    mkting: 'marketing',
+    mktng: 'marketing',
+    acct: 'account',
+    acctg: 'accounting',
+    exec: 'executive',
+    ops: 'operations',
+    biz: 'business',
+    bd: 'business development',
+    bdr: 'business development representative',
+    sdr: 'sales development representative',
+    ae: 'account executive',
+    asst: 'assistant',
+    assoc: 'associate',
+    coord: 'coordinator',
+    spec: 'specialist',
+    rep: 'representative',
+    sw: 'software',
+    hw: 'hardware',
+    cust: 'customer',
+    svc: 'service',
+    svcs: 'services',
+    intl: 'international',
+    natl: 'national',
+    prod: 'product',
+    infra: 'infrastructure',
+    gm: 'general manager',
+    md: 'managing director',
+    pres: 'president',
+    admin: 'administrator',
+    sys: 'systems',
+    tech: 'technology',
+    cofounder: 'co-founder',
+    'co-founders': 'co-founder',
+    founders: 'founder',
+    'vice-president': 'vice president',
+    mgrs: 'manager',
+    'sr.': 'senior',
+  }),
+);
 
 // Phrases (after expansion) that stand for one canonical word.
-const PHRASES: Record<string, string> = {
-  'chief executive officer': 'ceo',
-  'chief executive': 'ceo',
-  'chief technology officer': 'cto',
-  'chief technical officer': 'cto',
-  'chief financial officer': 'cfo',
-  'chief finance officer': 'cfo',
-  'chief operating officer': 'coo',
-  'chief operations officer': 'coo',
-  'chief marketing officer': 'cmo',
-  'chief revenue officer': 'cro',
-  'chief information officer': 'cio',
-  'chief information security officer': 'ciso',
-  'chief product officer': 'cpo',
-  'chief human resources officer': 'chro',
-  'chief hr officer': 'chro',
-  'chief people officer': 'chro',
-  'chief commercial officer': 'cco',
-  'chief data officer': 'cdo',
-  'chief security officer': 'cso',
-  'chief legal officer': 'clo',
-  'chief of staff': 'chief-of-staff',
-  'vice president': 'vp',
-  'co founder': 'co-founder',
-  'founding partner': 'partner',
-  'managing partner': 'managing-partner',
-  'general partner': 'general-partner',
-  'general counsel': 'general-counsel',
-  'managing director': 'managing-director',
-  'general manager': 'general-manager',
-  'head of': 'head',
-  'team lead': 'team-lead',
-  'team leader': 'team-lead',
-  'technology lead': 'technical lead',
-  chairman: 'chair',
-  chairwoman: 'chair',
-  chairperson: 'chair',
-  'chair of the board': 'chair',
-  'chairman of the board': 'chair',
-  proprietor: 'owner',
-  'product owner': 'owner-product',
-  'business partner': 'partner-business',
-  'scrum master': 'scrum-master',
-  'compliance officer': 'officer-compliance',
-  'business developer': 'business development',
-  'research and development': 'r&d',
-  'learning and development': 'l&d',
-  'mergers and acquisitions': 'm&a',
-  'administrator assistant': 'administrative assistant',
-  'systems administrator': 'systems administrator',
-  'entry level': 'entry-level',
-  'front end': 'frontend',
-  'front-end': 'frontend',
-  'back end': 'backend',
-  'back-end': 'backend',
-  'full stack': 'full-stack',
-  fullstack: 'full-stack',
-};
+const PHRASES: ReadonlyMap<string, string> = new Map(
+  Object.entries({
+    'chief executive officer': 'ceo',
+    'chief executive': 'ceo',
+    'chief technology officer': 'cto',
+    'chief technical officer': 'cto',
+    'chief financial officer': 'cfo',
+    'chief finance officer': 'cfo',
+    'chief operating officer': 'coo',
+    'chief operations officer': 'coo',
+    'chief marketing officer': 'cmo',
+    'chief revenue officer': 'cro',
+    'chief information officer': 'cio',
+    'chief information security officer': 'ciso',
+    'chief product officer': 'cpo',
+    'chief human resources officer': 'chro',
+    'chief hr officer': 'chro',
+    'chief people officer': 'chro',
+    'chief commercial officer': 'cco',
+    'chief data officer': 'cdo',
+    'chief security officer': 'cso',
+    'chief legal officer': 'clo',
+    'chief of staff': 'chief-of-staff',
+    'vice president': 'vp',
+    'co founder': 'co-founder',
+    'founding partner': 'partner',
+    'managing partner': 'managing-partner',
+    'general partner': 'general-partner',
+    'general counsel': 'general-counsel',
+    'managing director': 'managing-director',
+    'general manager': 'general-manager',
+    'head of': 'head',
+    'team lead': 'team-lead',
+    'team leader': 'team-lead',
+    'technology lead': 'technical lead',
+    chairman: 'chair',
+    chairwoman: 'chair',
+    chairperson: 'chair',
+    'chair of the board': 'chair',
+    'chairman of the board': 'chair',
+    proprietor: 'owner',
+    'product owner': 'owner-product',
+    'business partner': 'partner-business',
+    'scrum master': 'scrum-master',
+    'compliance officer': 'officer-compliance',
+    'business developer': 'business development',
+    'research and development': 'r&d',
+    'learning and development': 'l&d',
+    'mergers and acquisitions': 'm&a',
+    'administrator assistant': 'administrative assistant',
+    'systems administrator': 'systems administrator',
+    'entry level': 'entry-level',
+    'front end': 'frontend',
+    'front-end': 'frontend',
+    'back end': 'backend',
+    'back-end': 'backend',
+    'full stack': 'full-stack',
+    fullstack: 'full-stack',
+  }),
+);
 const MAX_PHRASE = 5;
 
 // Department words, longest phrases first at a position; the first found in the title decides.
-const DEPARTMENT_WORDS: Record<string, Department> = {};
+const DEPARTMENT_WORDS = new Map<string, Department>();
 const addDepartment = (department: Department, words: string) => {
-  for (const word of words.split(',')) DEPARTMENT_WORDS[word.trim()] = department;
+  for (const word of words.split(',')) DEPARTMENT_WORDS.set(word.trim(), department);
 };
 addDepartment(
   'Sales',
@@ -320,7 +330,7 @@ addDepartment(
   'Engineering',
   'engineering, engineer, software, developer, development, devops, site reliability, qa, quality assurance, ' +
     'architect, frontend, backend, full-stack, mobile, ios, android, data, analytics, data science, ' +
-    'machine learning, ml, ai, r&d, programmer, technology, technical, firmware, hardware, embedded',
+    'machine learning, ml, ai, r&d, programmer, technology, technical lead, firmware, hardware, embedded',
 );
 addDepartment('Product', 'product, owner-product, ux, ui, design, designer, user experience, user research');
 addDepartment(
@@ -350,30 +360,32 @@ addDepartment(
 );
 
 // Display spellings of words that are not simply capitalised.
-const DISPLAY: Record<string, string> = {
-  '&': '&',
-  of: 'of',
-  and: 'and',
-  for: 'for',
-  the: 'the',
-  to: 'to',
-  in: 'in',
-  on: 'on',
-  ios: 'iOS',
-  saas: 'SaaS',
-  devops: 'DevOps',
-  'owner-product': 'Product Owner',
-  'partner-business': 'Business Partner',
-  'scrum-master': 'Scrum Master',
-  'officer-compliance': 'Compliance Officer',
-  'entry-level': 'Entry-Level',
-  'full-stack': 'Full-Stack',
-  frontend: 'Frontend',
-  backend: 'Backend',
-  'e-commerce': 'E-commerce',
-  ecommerce: 'E-commerce',
-  phd: 'PhD',
-};
+const DISPLAY: ReadonlyMap<string, string> = new Map(
+  Object.entries({
+    '&': '&',
+    of: 'of',
+    and: 'and',
+    for: 'for',
+    the: 'the',
+    to: 'to',
+    in: 'in',
+    on: 'on',
+    ios: 'iOS',
+    saas: 'SaaS',
+    devops: 'DevOps',
+    'owner-product': 'Product Owner',
+    'partner-business': 'Business Partner',
+    'scrum-master': 'Scrum Master',
+    'officer-compliance': 'Compliance Officer',
+    'entry-level': 'Entry-Level',
+    'full-stack': 'Full-Stack',
+    frontend: 'Frontend',
+    backend: 'Backend',
+    'e-commerce': 'E-commerce',
+    ecommerce: 'E-commerce',
+    phd: 'PhD',
+  }),
+);
 const UPPER_WORDS = new Set(
   (
     'hr it qa ux ui pr seo sem crm erp aws gtm abm fp&a r&d l&d m&a emea apac latam amer us uk eu ' +
@@ -386,14 +398,10 @@ UPPER_WORDS.delete('dach');
 UPPER_WORDS.add('dach');
 
 function displayWord(word: string, first: boolean): string {
-  const special = DISPLAY[word];
+  const special = DISPLAY.get(word);
   if (special !== undefined) return first && /^[a-z]+$/.test(special) ? capitalize(special) : special;
   if (UPPER_WORDS.has(word)) return word.toUpperCase();
   return word.split('-').map(capitalize).join('-');
-}
-
-function capitalize(word: string): string {
-  return word.charAt(0).toUpperCase() + word.slice(1);
 }
 
 function displayWords(words: string[]): string {
@@ -413,7 +421,7 @@ function tokenize(text: string): Token[] {
     .replace(/\s(?:at|@)\s.*$|@.*$/, '')
     // "Executive Assistant to the CEO" is an assistant: the role after "to" is someone else's.
     .replace(/\b(assistant|advisor|adviser|secretary|aide|reporting)\s+to\b.*$/, '$1')
-    .replace(/\./g, ' ')
+    .replace(/\./g, '')
     .replace(/\s+[-–—|]+\s+|[;|]/g, ' , ')
     .replace(/,/g, ' , ')
     .replace(/\s[&+]\s/g, ' & ')
@@ -421,7 +429,7 @@ function tokenize(text: string): Token[] {
   const expanded: string[] = [];
   for (const raw of prepared.split(' ')) {
     if (raw === '') continue;
-    const expansion = ABBREVIATIONS[raw];
+    const expansion = ABBREVIATIONS.get(raw);
     if (expansion === undefined) expanded.push(raw);
     else expanded.push(...expansion.split(' '));
   }
@@ -429,7 +437,7 @@ function tokenize(text: string): Token[] {
   for (let i = 0; i < expanded.length; ) {
     let matched = false;
     for (let size = Math.min(MAX_PHRASE, expanded.length - i); size >= 1; size--) {
-      const phrase = PHRASES[expanded.slice(i, i + size).join(' ')];
+      const phrase = PHRASES.get(expanded.slice(i, i + size).join(' '));
       if (phrase !== undefined) {
         tokens.push(...phrase.split(' ').map((word) => ({ word })));
         i += size;
@@ -461,14 +469,14 @@ function genericChief(words: string[]): Role | null {
   const end = words.lastIndexOf('officer');
   if (start < 0 || end <= start + 1) return null;
   const display = displayWords(words.slice(start, end + 1));
-  return { display, rank: 90, seniority: 'C-level', form: 'alone', fallback: 'Executive' };
+  return { display, rank: 90, seniority: 'C-level', form: 'alone', fallback: 'Executive', generic: true };
 }
 
 function segmentRole(words: string[]): { role: Role | null; roleWord: string | null } {
   let best: Role | null = null;
   let bestWord: string | null = null;
   for (const word of words) {
-    const role = ROLES[word];
+    const role = ROLES.get(word);
     if (role !== undefined && (best === null || role.rank > best.rank)) {
       best = role;
       bestWord = word;
@@ -500,17 +508,22 @@ function segmentsOf(tokens: Token[]): Segment[] {
 
 const FUNCTION_FILLER = new Set(['of', 'for', 'the', 'in']);
 
-function functionWords(words: string[], roleAt: number, qualifiers: string[]): string[] {
-  const rest = words.filter((w, i) => i !== roleAt && !(i < roleAt && qualifiers.includes(w)));
-  while (rest.length > 0 && FUNCTION_FILLER.has(rest[0] ?? '')) rest.shift();
-  while (rest.length > 0 && FUNCTION_FILLER.has(rest[rest.length - 1] ?? '')) rest.pop();
-  return rest;
+function functionWords(words: string[], roleAt: number, qualifierEnd: number): string[] {
+  const roleWord = words[roleAt];
+  // Other role words of the segment are outranked by the primary role: "Head VP" is a VP.
+  return words.filter(
+    (w, i) =>
+      w !== roleWord &&
+      !ROLES.has(w) &&
+      !FUNCTION_FILLER.has(w) &&
+      !(i < qualifierEnd && ROLE_QUALIFIERS.has(w)),
+  );
 }
 
 function departmentOf(words: string[]): Department | null {
   for (let i = 0; i < words.length; i++) {
     for (let size = Math.min(3, words.length - i); size >= 1; size--) {
-      const department = DEPARTMENT_WORDS[words.slice(i, i + size).join(' ')];
+      const department = DEPARTMENT_WORDS.get(words.slice(i, i + size).join(' '));
       if (department !== undefined) return department;
     }
   }
@@ -526,38 +539,67 @@ function individualSeniority(words: string[]): Seniority {
 // Function words name a function, so "engineer" there is the engineering department ("VP Eng").
 const asFunction = (words: string[]) => words.map((w) => (w === 'engineer' ? 'engineering' : w));
 
-function roleTitle(role: Role, main: Segment, before: Segment[], after: Segment[]): string {
+interface RoleTitle {
+  title: string;
+  /** The function words, in the order the title shows them (the department is read from these). */
+  functionWords: string[];
+}
+
+const isQualifier = (w: string) => ROLE_QUALIFIERS.has(w);
+const withoutQualifiers = (segment: Segment): Segment => ({
+  ...segment,
+  words: segment.words.filter((w) => !isQualifier(w)),
+});
+
+/**
+ * Qualifiers go in front of the role: those before the role word ("Regional Sales Director" is a
+ * regional director; "Director of Regional Sales" directs regional sales), those of segments before the
+ * role ("Senior, Director"), and, for a role written after its function (Manager), all of them
+ * ("Manager, Global Accounts" → "Global Accounts Manager"): read again, they stand before the role.
+ */
+function roleTitle(role: Role, main: Segment, before: Segment[], after: Segment[]): RoleTitle {
   const roleWord = main.roleWord;
-  // Qualifiers are the words before the role word: "Regional Sales Director" is a regional director,
-  // "Director of Regional Sales" a director of regional sales.
   const roleAt = roleWord === null ? -1 : main.words.indexOf(roleWord);
-  const qualifiers = main.words.slice(0, Math.max(roleAt, 0)).filter((w) => ROLE_QUALIFIERS.has(w));
-  const own: Segment = { ...main, words: functionWords(main.words, roleAt, qualifiers) };
+  const qualifierEnd = role.form === 'after' ? main.words.length : Math.max(roleAt, 0);
+  const qualifiers = [
+    ...before.flatMap((s) => s.words.filter(isQualifier)),
+    ...main.words.slice(0, qualifierEnd).filter((w) => isQualifier(w) && w !== roleWord),
+    ...(role.form === 'after' ? after.flatMap((s) => s.words.filter(isQualifier)) : []),
+  ];
+  const own: Segment = { ...main, words: functionWords(main.words, roleAt, qualifierEnd) };
+  const parts = [
+    ...before.map(withoutQualifiers),
+    own,
+    ...(role.form === 'after' ? after.map(withoutQualifiers) : after),
+  ];
   let fn: string[] = [];
-  const extra: string[] = [];
-  for (const segment of [...before, own, ...after]) {
+  const extra: string[][] = [];
+  for (const segment of parts) {
     const part = asFunction(
       segment === own ? own.words : segment.words.filter((w) => !FUNCTION_FILLER.has(w)),
     );
     if (part.length === 0) continue;
     if (fn.length === 0) fn = part;
     else if (segment.joinedBy === 'and') fn = [...fn, '&', ...part];
-    else extra.push(displayWords(part));
+    else extra.push(part);
   }
   let display = role.display;
   let prefix = qualifiers;
-  const grade = roleWord === 'vp' ? qualifiers.find((q) => VP_GRADES[q] !== undefined) : undefined;
+  const grade = roleWord === 'vp' ? qualifiers.find((q) => VP_GRADES.has(q)) : undefined;
   if (grade !== undefined) {
-    display = VP_GRADES[grade] ?? display;
+    display = VP_GRADES.get(grade) ?? display;
     prefix = qualifiers.filter((q) => q !== grade);
   }
-  const prefixText = prefix.map((q) => displayWord(q, false));
-  const fnText = displayWords(fn);
-  let title: string;
-  if (role.form === 'alone' || fn.length === 0) title = [...prefixText, display].join(' ');
-  else if (role.form === 'of') title = `${[...prefixText, display].join(' ')} of ${fnText}`;
-  else title = [...prefixText, fnText, display].join(' ');
-  return role.form === 'alone' ? title : [title, ...extra].join(', ');
+  const head = [...prefix.map((q) => displayWord(q, false)), display].join(' ');
+  if (role.form === 'alone') return { title: head, functionWords: [] };
+  let title = head;
+  if (fn.length > 0 && role.form === 'of') title = `${head} of ${displayWords(fn)}`;
+  else if (fn.length > 0)
+    title = [...prefix.map((q) => displayWord(q, false)), displayWords(fn), display].join(' ');
+  return {
+    title: [title, ...extra.map(displayWords)].join(', '),
+    functionWords: [...fn, ...extra.flat()],
+  };
 }
 
 /** Normalised title, seniority and department; null for an empty title. */
@@ -587,12 +629,19 @@ export function standardizeTitle(raw: string | null | undefined): StandardTitle 
   }
   const main = segments[primary] as Segment;
   const { before, after } = attachedSegments(segments, primary);
-  const own = [...before, main, ...after].flatMap((s) => s.words);
+  const { title, functionWords } = roleTitle(role, main, before, after);
   return {
-    normalized: roleTitle(role, main, before, after),
+    normalized: title,
     seniority: role.seniority,
-    department: role.department ?? departmentOf(own) ?? departmentOf(allWords) ?? role.fallback ?? 'Other',
+    department: role.department ?? functionDepartment(role, functionWords) ?? role.fallback ?? 'Other',
   };
+}
+
+// The department of a role without one of its own comes from the function words its title shows, so
+// the title, read again, gives the same department ("Chief Growth Officer" shows its function itself).
+function functionDepartment(role: Role, functionWords: string[]): Department | null {
+  if (role.generic) return departmentOf(role.display.toLowerCase().split(' '));
+  return departmentOf(functionWords);
 }
 
 // Role-less segments that belong to the primary role: those after it up to the next role, and those
