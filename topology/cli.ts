@@ -18,9 +18,10 @@ async function main(command: string | undefined): Promise<number> {
   const dryRun = command === 'plan';
   const prefix = config.LEEDRUSH_PREFIX ? `prefix "${config.LEEDRUSH_PREFIX}", ` : '';
   process.stdout.write(`topology ${command}: ${prefix}database ${config.CLICKHOUSE_DATABASE}\n`);
+  if (dryRun) process.stdout.write('dry run, nothing is changed; apply would report:\n');
   const result = await applyTopology(config, {
     dryRun,
-    onAction: (line) => process.stdout.write(`${dryRun ? 'would: ' : ''}${line}\n`),
+    onAction: (line) => process.stdout.write(`${dryRun ? '  ' : ''}${line}\n`),
   });
   for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
   if (result.actions.length === 0) process.stdout.write('nothing to change\n');

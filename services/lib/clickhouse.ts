@@ -5,7 +5,7 @@
  * literals by lit()/sql`` here and nowhere else, and identifiers go through ident(), which accepts only
  * plain names. Every rendering is valid on 18.16 and on current ClickHouse.
  */
-import { type ClickHouseClient, createClient } from '@clickhouse/client';
+import { type ClickHouseClient, ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import type { Config } from './config.ts';
 
 /** SQL text that is already safe: produced by sql``, ident() or joinSql(). Plain strings are never trusted. */
@@ -138,10 +138,11 @@ export interface ClickHouseOptions {
 
 /**
  * The official client, pointed at CLICKHOUSE_URL. Checked against 18.16: ping, query (JSONEachRow, also
- * streamed), insert (JSONEachRow) and command work as they are, since by default the client sends only
- * query_id and database as URL settings. Two of its features do not exist on 18.16 and must not be used:
- * `query_params` (server-side {name:Type} parameters; render values with sql`` instead) and
- * compression settings newer than 18.16's gzip. Response compression stays off: results are small.
+ * streamed), insert (JSONEachRow, Nullable, Array, DateTime as 'YYYY-MM-DD hh:mm:ss'), command and the
+ * request timeout work as they are, since by default the client sends only query_id and database as URL
+ * settings. One feature does not exist on 18.16 and must not be used: `query_params` (server-side
+ * {name:Type} parameters); render values with sql`` instead. Compression stays off: results are small
+ * and on loopback. 64-bit integers come back as JSON strings (ClickHouse's default quoting).
  */
 export function createClickHouse(
   config: Pick<Config, 'CLICKHOUSE_URL' | 'CLICKHOUSE_USER' | 'CLICKHOUSE_PASSWORD' | 'CLICKHOUSE_DATABASE'>,
@@ -155,6 +156,9 @@ export function createClickHouse(
     request_timeout: options.requestTimeoutMs ?? 30_000,
     compression: { request: false, response: false },
     application: 'leedrush',
+    // Failures are thrown to the caller, which logs them with its context; the client's own logger
+    // would print each one a second time, with the full request, on stderr.
+    log: { level: ClickHouseLogLevel.OFF },
   });
 }
 

@@ -3,6 +3,10 @@
 -- DateTime64, TTL or codecs. Every statement may be re-run (IF NOT EXISTS): ClickHouse has no
 -- transactions, so a file that failed half-way is applied again from its first statement.
 --
+-- No column has a DEFAULT: 18.16 fills a field missing from a JSONEachRow insert with the type's zero
+-- value ('' or 0) and ignores DEFAULT (input_format_defaults_for_omitted_fields came later), while
+-- current servers apply it. To get the same rows on both, writers send every column.
+--
 -- Why ReplacingMergeTree: the pipeline delivers at least once, so the sink may insert the same lead,
 -- rejection, batch state or usage event more than once. ReplacingMergeTree collapses rows with the same
 -- sorting key, keeping the one with the highest version column (the last inserted without one), but only
@@ -27,7 +31,7 @@ CREATE TABLE IF NOT EXISTS leads (
 
   status String,
   score Float64,
-  reasons_json String DEFAULT '[]',
+  reasons_json String,
 
   email Nullable(String),
   email_display Nullable(String),
@@ -38,8 +42,8 @@ CREATE TABLE IF NOT EXISTS leads (
   name_suffix Nullable(String),
   title_raw Nullable(String),
   title_normalized Nullable(String),
-  seniority String DEFAULT 'Unknown',
-  department String DEFAULT 'Other',
+  seniority String,
+  department String,
   phone_e164 Nullable(String),
   phone_raw Nullable(String),
   linkedin_url Nullable(String),
@@ -52,13 +56,13 @@ CREATE TABLE IF NOT EXISTS leads (
   website Nullable(String),
   industry Nullable(String),
   employees Nullable(String),
-  extras_json String DEFAULT '{}',
+  extras_json String,
 
   email_status String,
-  email_reason String DEFAULT '',
-  email_free_provider UInt8 DEFAULT 0,
-  email_role UInt8 DEFAULT 0,
-  email_disposable UInt8 DEFAULT 0,
+  email_reason String,
+  email_free_provider UInt8,
+  email_role UInt8,
+  email_disposable UInt8,
   email_suggestion Nullable(String),
   mx_hosts Array(String),
   phone_status String,
@@ -72,15 +76,15 @@ CREATE TABLE IF NOT EXISTS leads (
   technologies Array(String),
   enriched_title Nullable(String),
   enriched_linkedin Nullable(String),
-  field_sources_json String DEFAULT '{}',
-  enrichment_confidence Float64 DEFAULT 0,
-  multi_source UInt8 DEFAULT 0,
-  cache_level String DEFAULT 'none',
+  field_sources_json String,
+  enrichment_confidence Float64,
+  multi_source UInt8,
+  cache_level String,
 
-  is_duplicate UInt8 DEFAULT 0,
+  is_duplicate UInt8,
   survivor_id Nullable(String),
-  dedup_confidence Float64 DEFAULT 1,
-  cluster_size UInt32 DEFAULT 1,
+  dedup_confidence Float64,
+  cluster_size UInt32,
 
   scored_at DateTime('UTC'),
   version UInt64
@@ -97,8 +101,8 @@ CREATE TABLE IF NOT EXISTS rejections (
   line_number Nullable(Int64),
   phase String,
   reason String,
-  detail String DEFAULT '',
-  original_json String DEFAULT '{}',
+  detail String,
+  original_json String,
   rejected_at DateTime('UTC'),
   version UInt64
 ) ENGINE = ReplacingMergeTree(version)
@@ -110,16 +114,16 @@ CREATE TABLE IF NOT EXISTS batches (
   account_id String,
   batch_id String,
   status String,
-  filename String DEFAULT '',
-  file_path String DEFAULT '',
-  source String DEFAULT '',
-  rows_total UInt64 DEFAULT 0,
-  rows_processed UInt64 DEFAULT 0,
-  rows_qualified UInt64 DEFAULT 0,
-  rows_failed UInt64 DEFAULT 0,
-  rows_duplicate UInt64 DEFAULT 0,
-  quality_yield Float64 DEFAULT 0,
-  credits_charged UInt64 DEFAULT 0,
+  filename String,
+  file_path String,
+  source String,
+  rows_total UInt64,
+  rows_processed UInt64,
+  rows_qualified UInt64,
+  rows_failed UInt64,
+  rows_duplicate UInt64,
+  quality_yield Float64,
+  credits_charged UInt64,
   error_reason Nullable(String),
   created_at DateTime('UTC'),
   started_at Nullable(DateTime('UTC')),
@@ -152,13 +156,13 @@ CREATE TABLE IF NOT EXISTS enrichment_calls (
   provider String,
   endpoint String,
   account_id String,
-  batch_id String DEFAULT '',
-  lead_id String DEFAULT '',
+  batch_id String,
+  lead_id String,
   status String,
-  http_status UInt16 DEFAULT 0,
+  http_status UInt16,
   latency_ms UInt32,
-  cost Float64 DEFAULT 0,
-  cache_level String DEFAULT 'none'
+  cost Float64,
+  cache_level String
 ) ENGINE = MergeTree
 PARTITION BY toYYYYMM(ts)
 ORDER BY (provider, ts);
@@ -172,9 +176,9 @@ CREATE TABLE IF NOT EXISTS webhook_deliveries (
   event_id String,
   event String,
   attempt UInt16,
-  status_code UInt16 DEFAULT 0,
+  status_code UInt16,
   success UInt8,
-  error String DEFAULT '',
+  error String,
   latency_ms UInt32
 ) ENGINE = MergeTree
 PARTITION BY toYYYYMM(ts)
