@@ -9,8 +9,19 @@ async function isInstalled(pkg: string): Promise<boolean> {
   return r.code === 0 && r.stdout.includes('install ok installed');
 }
 
-/** Installs the Debian packages that are missing; a fresh machine's empty package index is refreshed once. */
-export async function aptEnsure(packages: string[], log: (msg: string) => void): Promise<void> {
+let queue: Promise<unknown> = Promise.resolve();
+
+/**
+ * Installs the Debian packages that are missing; a fresh machine's empty package index is refreshed once.
+ * Calls are queued: components install concurrently, but dpkg takes one client at a time.
+ */
+export function aptEnsure(packages: string[], log: (msg: string) => void): Promise<void> {
+  const next = queue.then(() => aptEnsureNow(packages, log));
+  queue = next.catch(() => {});
+  return next;
+}
+
+async function aptEnsureNow(packages: string[], log: (msg: string) => void): Promise<void> {
   const missing: string[] = [];
   for (const pkg of packages) if (!(await isInstalled(pkg))) missing.push(pkg);
   if (missing.length === 0) return;

@@ -18,7 +18,11 @@ export interface StackPaths {
 
 export const REPO_ROOT = join(import.meta.dirname, '..', '..');
 
-export function stackPaths(root = REPO_ROOT, stack = join(root, '.stack')): StackPaths {
+/** STACK_DIR moves the whole stack elsewhere (with STACK_*_PORT, a second stack beside the first). */
+export function stackPaths(
+  root = REPO_ROOT,
+  stack = process.env.STACK_DIR || join(root, '.stack'),
+): StackPaths {
   return {
     root,
     stack,

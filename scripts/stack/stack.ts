@@ -20,9 +20,14 @@ export interface StackOptions {
 function context(opts: StackOptions): { ctx: StackContext; components: readonly Component[] } {
   const ctx = {
     paths: opts.paths ?? stackPaths(),
-    log: opts.log ?? ((msg: string) => process.stderr.write(`stack: ${msg}\n`)),
+    log: opts.log ?? logWithElapsed(Date.now()),
   };
   return { ctx, components: opts.components ?? COMPONENTS };
+}
+
+/** Progress on stderr with seconds since the command began, which is what a slow cold start needs. */
+function logWithElapsed(start: number): (msg: string) => void {
+  return (msg) => process.stderr.write(`stack +${((Date.now() - start) / 1000).toFixed(1)}s: ${msg}\n`);
 }
 
 const lockPath = (paths: StackPaths) => join(paths.run, 'stack.lock');
@@ -66,6 +71,23 @@ async function ensureRunning(c: Component, ctx: StackContext): Promise<void> {
   ctx.log(`${c.name} healthy after ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
+type Settled<T> = Promise<{ ok: true; value: T } | { ok: false; error: unknown }>;
+
+/** A promise that never rejects, so an install failing while `up` waits on another is not unhandled. */
+function settled<T>(p: Promise<T>): Settled<T> {
+  return p.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+}
+
+async function rethrow<T>(p: Settled<T> | undefined, what: string): Promise<T> {
+  if (!p) throw new Error(`${what}: not started`);
+  const r = await p;
+  if (r.ok) return r.value;
+  throw new Error(`${what} failed: ${r.error instanceof Error ? r.error.message : String(r.error)}`);
+}
+
 /**
  * Installs what is missing, starts every component that is not already running and healthy, and writes
  * `.stack/env`. On a healthy running stack it changes nothing.
@@ -73,13 +95,17 @@ async function ensureRunning(c: Component, ctx: StackContext): Promise<void> {
 export async function up(opts: StackOptions = {}): Promise<Record<string, string>> {
   const { ctx, components } = context(opts);
   return withLock(lockPath(ctx.paths), async () => {
+    // Downloads and builds run concurrently (a cold machine spends minutes on them); each component
+    // starts as soon as its own install and everything before it are done.
+    const installs = new Map(components.map((c) => [c.name, settled(c.install(ctx))]));
+    const tools = settled((opts.tools ?? ensureTools)(ctx));
     const env: Record<string, string> = {};
     for (const c of components) {
-      await c.install(ctx);
+      await rethrow(installs.get(c.name), `installing ${c.name}`);
+      await ensureRunning(c, ctx);
       Object.assign(env, c.env);
     }
-    Object.assign(env, await (opts.tools ?? ensureTools)(ctx));
-    for (const c of components) await ensureRunning(c, ctx);
+    Object.assign(env, await rethrow(tools, 'installing test tools'));
     writeEnvFile(ctx.paths.envFile, env);
     return env;
   });

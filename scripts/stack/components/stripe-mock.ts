@@ -10,6 +10,8 @@ export const STRIPE_MOCK_VERSION = 'v0.203.0';
 const HOST = '127.0.0.1';
 const DEFAULT_PORT = 12111;
 const port = portFromEnv('STRIPE', DEFAULT_PORT);
+/** stripe-mock always serves HTTPS too (-http-addr does not turn it off), so pin it to loopback as well. */
+const httpsPort = portFromEnv('STRIPE_HTTPS', 12112);
 const base = `http://${HOST}:${port}`;
 const binary = (p: StackPaths) => join(p.bin, 'stripe-mock');
 /** stripe-mock accepts any key of the right shape; this is the one its own docs use. */
@@ -42,7 +44,10 @@ export const stripeMock: Component = {
   env: { STRIPE_API_BASE: base },
   install,
   prepare: async () => {},
-  launch: (ctx) => ({ cmd: binary(ctx.paths), args: ['-http-addr', `${HOST}:${port}`] }),
+  launch: (ctx) => ({
+    cmd: binary(ctx.paths),
+    args: ['-http-addr', `${HOST}:${port}`, '-https-addr', `${HOST}:${httpsPort}`],
+  }),
   health: async () => {
     await expectOk(`${base}/v1/customers?limit=1`, AUTH);
   },
