@@ -132,7 +132,8 @@ export class EnrichmentCache {
     const writes = this.redis
       .multi()
       .set(this.key('enrich', 'company', d), JSON.stringify(record), 'EX', this.opts.l2TtlS);
-    const key = record.company_key;
+    // Only records with data are offered to similar names: a negative entry speaks for its own domain.
+    const key = Object.keys(record.fields).length > 0 ? record.company_key : null;
     if (key) writes.hset(this.key('enrich', 'simidx', bucketOf(key)), key, d);
     const root = registrableDomain(d);
     if (root !== d) writes.hset(this.key('enrich', 'subdomains'), root, d);

@@ -8,10 +8,10 @@ import type { Enrichment } from '../../schemas/generated.ts';
 import type { CachedRecord, CacheHit, EnrichmentCache, HitLevel } from './cache.ts';
 import type { CacheLevel } from './call-log.ts';
 import { buildConsensus, type Consensus, LEAD_FIELDS, type SourceAnswer } from './consensus.ts';
-import { lookupKeys, verdictOf } from './eligibility.ts';
+import { type LookupKeys, lookupKeys, verdictOf } from './eligibility.ts';
 import type { Spent } from './http.ts';
 import { companyKey as toCompanyKey } from './normalize.ts';
-import type { Operation, PersonQuery, ProviderAdapter } from './providers/adapter.ts';
+import { addSpent, type Operation, type PersonQuery, type ProviderAdapter } from './providers/adapter.ts';
 import type { DnsTechnographics } from './technographics.ts';
 import {
   answerFields,
@@ -22,7 +22,13 @@ import {
   PERSON_FIELDS,
   type ProviderName,
 } from './types.ts';
-import { type Known, type ProviderFailure, runWaterfall, type WaterfallOptions } from './waterfall.ts';
+import {
+  type Known,
+  type ProviderFailure,
+  runWaterfall,
+  type WaterfallOptions,
+  type WaterfallOutcome,
+} from './waterfall.ts';
 
 /** The lead fields enrichment reads (a subset of StandardizedFields plus phase 3's email verdict). */
 export interface LeadInput {
@@ -83,14 +89,18 @@ const LEVEL_RANK: Record<HitLevel, number> = { l1: 0, l2: 1, similarity: 2 };
 const EMAIL_AND_PERSON: readonly Field[] = ['email', ...PERSON_FIELDS];
 
 export class Enricher {
-  readonly #inflight = new Map<string, Promise<unknown>>();
+  /** Companies being enriched in this process right now, so concurrent leads of one company pay once. */
+  readonly #companies = new Map<string, Promise<void>>();
+  readonly #targetFields: Field[];
 
   constructor(
     private readonly adapters: ReadonlyMap<ProviderName, ProviderAdapter>,
     private readonly cache: EnrichmentCache,
     private readonly dns: DnsTechnographics | null,
     private readonly opts: EnricherOptions,
-  ) {}
+  ) {
+    this.#targetFields = [...new Set(Object.values(opts.targets).flat())];
+  }
 
   async enrich(lead: LeadInput): Promise<EnrichOutcome> {
     const keys = lookupKeys({ ...lead, linkedin: lead.linkedin_url });
@@ -98,70 +108,110 @@ export class Enricher {
     const known = fromInput(lead);
     const hits: CacheHit[] = [];
     const skip = new Set<Operation>();
-
     // The caches are consulted only for what the input leaves open: a complete lead costs no lookup.
     const open = (group: Operation) => this.opts.targets[group].some((f) => known.fields[f] === undefined);
+
     const personHit =
-      keys.email && (open('person') || open('email')) ? await this.cache.getByEmail('person', keys.email) : null;
+      keys.email && (open('person') || open('email'))
+        ? await this.cache.getByEmail('person', keys.email)
+        : null;
     if (personHit) {
       hits.push(personHit);
       absorb(known, personHit.record);
       skip.add('person').add('email');
     }
-    const companyHit =
-      (keys.domain || companyKey) && open('company') ? await this.cache.getCompany(keys.domain, companyKey) : null;
+    let release: (() => void) | null = null;
+    let companyHit: CacheHit | null = null;
+    if ((keys.domain || companyKey) && open('company')) {
+      companyHit = await this.cache.getCompany(keys.domain, companyKey);
+      if (!companyHit && keys.domain) {
+        // Another lead of this company is being enriched right now: wait for it, then read its result.
+        const running = this.#companies.get(keys.domain);
+        if (running) {
+          await running;
+          companyHit = await this.cache.getCompany(keys.domain, companyKey);
+        } else {
+          release = this.#claimCompany(keys.domain);
+        }
+      }
+    }
     if (companyHit) {
       hits.push(companyHit);
       absorb(known, companyHit.record);
       skip.add('company');
     }
 
-    const person: PersonQuery | null =
-      keys.email || lead.linkedin_url
-        ? {
-            email: keys.email,
-            linkedin: lead.linkedin_url,
-            first_name: lead.first_name,
-            last_name: lead.last_name,
-            domain: keys.domain,
-            company: lead.company_name,
-          }
-        : null;
-    const outcome = keys.paid
-      ? await this.#coalesced(`${keys.email ?? ''}|${keys.domain ?? ''}`, () =>
-          runWaterfall(this.adapters, { person, domain: keys.domain, skip }, known, this.opts),
-        )
-      : {
-          ...known,
-          answers: [],
-          failures: [],
-          asked: new Set<Operation>(),
-          calls: 0,
-          cost_usd: 0,
-          spentBy: noSpend(),
-        };
-
-    const result: Known = { fields: { ...outcome.fields }, sources: { ...outcome.sources } };
-    if (!companyHit && keys.domain && this.dns) await this.#addTechnographics(keys.domain, result);
-
-    if (keys.email && !personHit && (outcome.asked.has('person') || outcome.asked.has('email'))) {
-      const spent = {
-        calls: outcome.spentBy.person.calls + outcome.spentBy.email.calls,
-        cost_usd: outcome.spentBy.person.cost_usd + outcome.spentBy.email.cost_usd,
+    try {
+      const stillOpen = (['email', 'person', 'company'] as const).some((g) => !skip.has(g) && open(g));
+      const outcome =
+        keys.paid && stillOpen
+          ? await runWaterfall(
+              this.adapters,
+              { person: personQuery(lead, keys), domain: keys.domain, skip },
+              known,
+              this.opts,
+            )
+          : idle(known);
+      const result: Known = { fields: { ...outcome.fields }, sources: { ...outcome.sources } };
+      if (!companyHit && keys.domain && this.dns) await this.#addTechnographics(keys.domain, result);
+      await this.#remember(keys, { person: !personHit, company: !companyHit }, outcome, result, companyKey);
+      return {
+        enrichment: this.#toEnrichment(result, cacheLevel(hits, outcome.calls)),
+        failures: outcome.failures,
+        spent: { calls: outcome.calls, cost_usd: outcome.cost_usd },
+        unmatchable: !keys.paid,
       };
-      await this.cache.setByEmail('person', keys.email, record(result, EMAIL_AND_PERSON, spent, null));
+    } finally {
+      release?.();
     }
-    if (keys.domain && !companyHit && hasAny(result, COMPANY_FIELDS)) {
+  }
+
+  /**
+   * Stores what the providers taught us. A record with provider data is kept; so is an empty one when
+   * every provider asked answered "unknown" (a negative entry that saves asking again), but not when a
+   * provider failed, so an outage is retried later instead of being remembered as "nothing".
+   */
+  async #remember(
+    keys: LookupKeys,
+    fresh: { person: boolean; company: boolean },
+    outcome: WaterfallOutcome,
+    result: Known,
+    companyKey: string | null,
+  ): Promise<void> {
+    const failed = (...groups: Operation[]) => outcome.failures.some((f) => groups.includes(f.operation));
+    const personAsked = outcome.asked.has('person') || outcome.asked.has('email');
+    if (keys.email && fresh.person && personAsked) {
+      const rec = record(
+        result,
+        EMAIL_AND_PERSON,
+        addSpent(outcome.spentBy.person, outcome.spentBy.email),
+        null,
+      );
+      if (Object.keys(rec.fields).length > 0 || !failed('person', 'email')) {
+        await this.cache.setByEmail('person', keys.email, rec);
+      }
+    }
+    if (keys.domain && fresh.company && (outcome.asked.has('company') || hasAny(result, COMPANY_FIELDS))) {
       const name = result.fields.company;
       const key = companyKey ?? (typeof name === 'string' ? toCompanyKey(name) : null);
-      await this.cache.setCompany(keys.domain, record(result, COMPANY_FIELDS, outcome.spentBy.company, key));
+      const rec = record(result, COMPANY_FIELDS, outcome.spentBy.company, key);
+      if (Object.keys(rec.fields).length > 0 || !failed('company'))
+        await this.cache.setCompany(keys.domain, rec);
     }
+  }
 
-    return {
-      enrichment: this.#toEnrichment(result, cacheLevel(hits, outcome.calls)),
-      failures: outcome.failures,
-      spent: { calls: outcome.calls, cost_usd: outcome.cost_usd },
-      unmatchable: !keys.paid,
+  /** Marks a domain's company as being enriched by this process; the returned function ends that. */
+  #claimCompany(domain: string): () => void {
+    let done = () => {};
+    this.#companies.set(
+      domain,
+      new Promise<void>((resolve) => {
+        done = resolve;
+      }),
+    );
+    return () => {
+      this.#companies.delete(domain);
+      done();
     };
   }
 
@@ -232,15 +282,6 @@ export class Enricher {
     into.sources.technologies ??= 'dns';
   }
 
-  /** Concurrent leads of one person/company share a single waterfall instead of paying twice. */
-  #coalesced<T>(key: string, run: () => Promise<T>): Promise<T> {
-    const running = this.#inflight.get(key) as Promise<T> | undefined;
-    if (running) return running;
-    const p = run().finally(() => this.#inflight.delete(key));
-    this.#inflight.set(key, p);
-    return p;
-  }
-
   #toEnrichment(r: Known, level: CacheLevel): Enrichment {
     const s = (f: Field) => (typeof r.fields[f] === 'string' ? (r.fields[f] as string) : null);
     const list = (f: Field) => (Array.isArray(r.fields[f]) ? (r.fields[f] as string[]) : []);
@@ -271,7 +312,7 @@ export class Enricher {
    * stayed empty): how much of what we wanted we have, weighted by how far we trust where it came from.
    */
   #confidence(r: Known): number {
-    const targets = [...new Set(Object.values(this.opts.targets).flat())];
+    const targets = this.#targetFields;
     if (targets.length === 0) return 0;
     let sum = 0;
     for (const field of targets) {
@@ -299,11 +340,32 @@ const ENRICHMENT_NAME: Partial<Record<Field, string>> = {
   email: 'email_status',
 };
 
-const noSpend = (): Record<Operation, Spent> => ({
-  email: { calls: 0, cost_usd: 0 },
-  person: { calls: 0, cost_usd: 0 },
-  company: { calls: 0, cost_usd: 0 },
+/** The outcome when no provider needs asking. */
+const idle = (known: Known): WaterfallOutcome => ({
+  ...known,
+  answers: [],
+  failures: [],
+  asked: new Set(),
+  calls: 0,
+  cost_usd: 0,
+  spentBy: {
+    email: { calls: 0, cost_usd: 0 },
+    person: { calls: 0, cost_usd: 0 },
+    company: { calls: 0, cost_usd: 0 },
+  },
 });
+
+function personQuery(lead: LeadInput, keys: LookupKeys): PersonQuery | null {
+  if (!keys.email && !lead.linkedin_url) return null;
+  return {
+    email: keys.email,
+    linkedin: lead.linkedin_url,
+    first_name: lead.first_name,
+    last_name: lead.last_name,
+    domain: keys.domain,
+    company: lead.company_name,
+  };
+}
 
 /** The lead's own values, each recorded with source "input". */
 function fromInput(lead: LeadInput): Known {

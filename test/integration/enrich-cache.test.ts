@@ -9,6 +9,7 @@ import { keySimilarity } from '../../services/enrich/cache.ts';
 import { EnrichConfig } from '../../services/enrich/config.ts';
 import { createEnrichContext, type EnrichContext } from '../../services/enrich/context.ts';
 import type { LeadInput } from '../../services/enrich/enricher.ts';
+import { knows } from '../../services/enrich/sandbox/data.ts';
 import { type RunningSandbox, sandboxEnv, startSandbox } from '../../services/enrich/sandbox/server.ts';
 import { loadConfig } from '../../services/lib/config.ts';
 import { createRedis } from '../../services/lib/redis.ts';
@@ -147,6 +148,69 @@ describe('similarity matches', () => {
     expect(keySimilarity('contosso', 'contoso')).toBeLessThan(0.95);
     expect(near.enrichment.cache_level).toBe('provider');
     expect((await b.cache.stats()).similarity_matches).toEqual({ total: 0, threshold: 0.95 });
+  });
+});
+
+/** A domain none of the company providers of the sandbox knows. */
+function unknownDomain(stem: string): string {
+  for (let i = 0; ; i++) {
+    const d = `${stem}${i}.com`;
+    if (!knows('clearbit', d) && !knows('apollo', d) && !knows('hunter', d)) return d;
+  }
+}
+
+const companyCalls = () =>
+  (sandbox.state.requests.clearbit.company_find ?? 0) +
+  (sandbox.state.requests.apollo.organizations_enrich ?? 0) +
+  (sandbox.state.requests.hunter.domain_search ?? 0);
+
+describe('negative entries and concurrent leads', () => {
+  it('remembers that no provider knows a company, so it is not asked again', async () => {
+    const [a, b] = deployment('negative');
+    const domain = unknownDomain('nobodyknows');
+    const first = await a.enricher.enrich(lead(`anna.lee@${domain}`));
+    expect(first.enrichment.company_name).toBeNull();
+    expect(first.spent.calls).toBe(3);
+    const before = companyCalls();
+    const second = await b.enricher.enrich(lead(`ben.moss@${domain}`));
+    expect(second.enrichment.cache_level).toBe('l2');
+    expect(companyCalls()).toBe(before);
+  });
+
+  it('does not remember "nothing" when a provider failed', async () => {
+    const [a] = deployment('negfail', { ENRICH_MAX_RETRIES: '0' });
+    const domain = unknownDomain('outage');
+    await fetch(`${sandbox.url}/__sandbox/config`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ clearbit: { down: true } }),
+    });
+    try {
+      const first = await a.enricher.enrich(lead(`anna.lee@${domain}`));
+      expect(first.failures).toContainEqual(
+        expect.objectContaining({ provider: 'clearbit', operation: 'company' }),
+      );
+    } finally {
+      await fetch(`${sandbox.url}/__sandbox/config`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ clearbit: { down: false } }),
+      });
+    }
+    const again = await a.enricher.enrich(lead(`ben.moss@${domain}`));
+    expect(again.enrichment.cache_level).toBe('provider');
+  });
+
+  it('pays once for a company that many concurrent leads share', async () => {
+    const [a] = deployment('concurrent');
+    const before = companyCalls();
+    const outcomes = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => a.enricher.enrich(lead(`p${i}.x@crowdco.com`))),
+    );
+    const paid = outcomes.filter((o) => o.spent.calls > 0);
+    expect(paid).toHaveLength(1);
+    expect(companyCalls() - before).toBe(paid[0]?.spent.calls);
+    expect(new Set(outcomes.map((o) => o.enrichment.company_name)).size).toBe(1);
   });
 });
 
