@@ -17,4 +17,5 @@ const phase = ingestPhase({
   failBatch: (request, reason) => tracker.fail(request.batch_id, request.account_id, reason),
 });
 const service = await runPhaseService(phase, { config });
+await service.ready;
 service.log.info({ port: service.port }, 'ingest running');
