@@ -8,6 +8,9 @@ import type { ResolvedTopic } from './topics.ts';
 // kafkajs is CommonJS: Node's ESM loader does not see its enum exports as named exports.
 const { ConfigResourceTypes } = kafkajs;
 
+/** kafkajs waits 5 s by default; creating 20 topics on a busy 2-core machine can take longer. */
+const ADMIN_TIMEOUT_MS = 30_000;
+
 export interface TopicState {
   partitions: number;
   configs: Record<string, string>;
@@ -109,6 +112,7 @@ export async function ensureTopics(
   if (toCreate.length) {
     await admin.createTopics({
       waitForLeaders: true,
+      timeout: ADMIN_TIMEOUT_MS,
       topics: toCreate.map((c) => ({
         topic: c.topic.name,
         numPartitions: c.topic.partitions,
@@ -121,6 +125,7 @@ export async function ensureTopics(
   const toGrow = changes.filter((c) => c.partitions !== null);
   if (toGrow.length) {
     await admin.createPartitions({
+      timeout: ADMIN_TIMEOUT_MS,
       topicPartitions: toGrow.map((c) => ({ topic: c.topic.name, count: c.partitions as number })),
     });
   }
