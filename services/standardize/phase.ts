@@ -28,6 +28,7 @@ import { standardizeCompany } from './company.ts';
 import { countryFromDomain, standardizeCountry } from './country.ts';
 import { domainFromEmail, domainFromWebsite } from './domain.ts';
 import { emailDomain, standardizeEmail } from './email.ts';
+import { memoize } from './memo.ts';
 import { standardizeName } from './name.ts';
 import { standardizePhone } from './phone.ts';
 import { standardizeTitle } from './title.ts';
@@ -80,15 +81,20 @@ function cleanExtras(extras: Record<string, string>): Record<string, string> {
   return out;
 }
 
+// Values that repeat across the rows of an upload, computed once each (see memo.ts).
+const titleOf = memoize(standardizeTitle);
+const companyOf = memoize(standardizeCompany);
+const countryOf = memoize(standardizeCountry);
+
 /** Every field of a raw lead, standardized. Pure and total: never throws. */
 export function standardizeFields(raw: RawLead): StandardizedFields {
   const email = standardizeEmail(raw.email);
   const name = standardizeName(raw);
-  const title = standardizeTitle(raw.title);
-  const company = standardizeCompany(raw.company);
+  const title = titleOf(raw.title);
+  const company = companyOf(raw.company);
   const website = cleanField(raw.website);
   const websiteDomain = domainFromWebsite(website);
-  const country = standardizeCountry(raw.country);
+  const country = countryOf(raw.country);
   const mailDomain = email === null ? null : emailDomain(email.email);
   // National numbers need a region: the lead's country, else what its domains' country codes say.
   const region = country ?? countryFromDomain(websiteDomain) ?? countryFromDomain(mailDomain);
