@@ -5,8 +5,10 @@
  * Similarity: when an exact company lookup misses, a cached company is reused if it has the same
  * registrable domain (a subdomain was asked for) or if its company key is similar enough:
  * 1 − Levenshtein(a, b) / max(|a|, |b|) ≥ threshold (0.85 by default). Candidates come from a Redis
- * index bucketed by the key's first two characters, so a lookup compares against one small bucket,
- * never against every company; a pair whose first two characters differ is not considered similar.
+ * sorted set per first two characters of the key, scored by key length: only lengths that can still
+ * reach the threshold are read (|a|·t ≤ |b| ≤ |a|/t), at most SIMILARITY_CANDIDATES of them, so a
+ * lookup's work is bounded however many companies are cached. A pair whose first two characters
+ * differ is not considered similar.
  *
  * Counters (hits, misses and summed latency per level, similarity matches, provider calls and dollars
  * saved) live in one Redis hash shared by every instance. They are batched in memory and flushed with
@@ -93,6 +95,10 @@ export function keySimilarity(a: string, b: string): number {
 }
 
 const bucketOf = (key: string) => key.replace(/\s+/g, '').slice(0, 2);
+/** Upper bound of candidates compared per similarity lookup. */
+const SIMILARITY_CANDIDATES = 500;
+/** Sorted-set member: the key and its domain (a tab never survives company-key normalisation). */
+const member = (key: string, domain: string) => `${key}\t${domain}`;
 
 export class EnrichmentCache {
   readonly #l1: LRUCache<string, CachedRecord>;
@@ -134,7 +140,7 @@ export class EnrichmentCache {
       .set(this.key('enrich', 'company', d), JSON.stringify(record), 'EX', this.opts.l2TtlS);
     // Only records with data are offered to similar names: a negative entry speaks for its own domain.
     const key = Object.keys(record.fields).length > 0 ? record.company_key : null;
-    if (key) writes.hset(this.key('enrich', 'simidx', bucketOf(key)), key, d);
+    if (key) writes.zadd(this.key('enrich', 'simidx', bucketOf(key)), key.length, member(key, d));
     const root = registrableDomain(d);
     if (root !== d) writes.hset(this.key('enrich', 'subdomains'), root, d);
     await writes.exec();
@@ -204,13 +210,20 @@ export class EnrichmentCache {
       }
     }
     if (!companyKey) return null;
-    const candidates = await this.redis.hgetall(this.key('enrich', 'simidx', bucketOf(companyKey)));
+    const t = this.opts.similarityThreshold;
+    const candidates = await this.redis.zrangebyscore(
+      this.key('enrich', 'simidx', bucketOf(companyKey)),
+      Math.floor(companyKey.length * t),
+      t > 0 ? Math.ceil(companyKey.length / t) : '+inf',
+      'LIMIT',
+      0,
+      SIMILARITY_CANDIDATES,
+    );
     let best: { domain: string; score: number } | null = null;
-    for (const [key, candidateDomain] of Object.entries(candidates)) {
+    for (const entry of candidates) {
+      const [key = '', candidateDomain = ''] = entry.split('\t');
       const score = keySimilarity(companyKey, key);
-      if (score >= this.opts.similarityThreshold && (!best || score > best.score)) {
-        best = { domain: candidateDomain, score };
-      }
+      if (score >= t && (!best || score > best.score)) best = { domain: candidateDomain, score };
     }
     if (!best) return null;
     const record = await this.#peek(`company:${best.domain}`);

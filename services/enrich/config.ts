@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { BaseConfig } from '../lib/config.ts';
 import type { ProviderPolicy } from './http.ts';
-import { PROVIDERS, type ProviderName } from './types.ts';
+import { FIELDS, PROVIDERS, type ProviderName } from './types.ts';
 
 const int = (def: number) => z.coerce.number().int().nonnegative().default(def);
 const num = (def: number) => z.coerce.number().nonnegative().default(def);
 const url = (def: string) => z.url().default(def);
-const providerList = (def: string) =>
+/** A comma-separated list, trimmed, empty items dropped. */
+const list = (def: string) =>
   z
     .string()
     .default(def)
@@ -15,8 +16,9 @@ const providerList = (def: string) =>
         .split(',')
         .map((x) => x.trim())
         .filter(Boolean),
-    )
-    .pipe(z.array(z.enum(PROVIDERS)));
+    );
+const providerList = (def: string) => list(def).pipe(z.array(z.enum(PROVIDERS)));
+const fieldList = (def: string) => list(def).pipe(z.array(z.enum(FIELDS)));
 
 /**
  * Enrichment settings. Base URLs default to the real providers; the local stack and tests point them at
@@ -59,6 +61,9 @@ export const EnrichConfig = BaseConfig.extend({
   ENRICH_PERSON_ORDER: providerList('apollo,clearbit,snov'),
   ENRICH_COMPANY_ORDER: providerList('clearbit,apollo,hunter'),
   ENRICH_EMAIL_ORDER: providerList('hunter,snov'),
+  /** The fields whose absence makes the waterfall ask the next provider of the group. */
+  ENRICH_PERSON_TARGETS: fieldList('name,title,linkedin'),
+  ENRICH_COMPANY_TARGETS: fieldList('company,industry,employee_count,country'),
   /** A field is filled once a source with at least this confidence supplied it. */
   ENRICH_MIN_CONFIDENCE: num(0.5),
   /** Confidence given to values the lead carried itself and to DNS findings. */
@@ -74,15 +79,8 @@ export const EnrichConfig = BaseConfig.extend({
     .default(7 * 24 * 3600),
   ENRICH_SIMILARITY_THRESHOLD: z.coerce.number().min(0).max(1).default(0.85),
 
-  DNS_SERVERS: z
-    .string()
-    .default('')
-    .transform((s) =>
-      s
-        .split(',')
-        .map((x) => x.trim())
-        .filter(Boolean),
-    ),
+  /** host or host:port, comma-separated; empty = the system's resolvers. */
+  DNS_SERVERS: list(''),
   DNS_TIMEOUT_MS: int(2_000),
 });
 export type EnrichSettings = z.infer<typeof EnrichConfig>;

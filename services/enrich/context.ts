@@ -8,7 +8,6 @@ import type { ProviderAdapter } from './providers/adapter.ts';
 import { createAdapters } from './providers/index.ts';
 import { DnsTechnographics } from './technographics.ts';
 import type { ProviderName } from './types.ts';
-import { DEFAULT_TARGETS } from './waterfall.ts';
 
 /** Everything one enrich instance holds: adapters, caches, the call log buffer and the enricher. */
 export interface EnrichContext {
@@ -43,7 +42,7 @@ export function createEnrichContext(
       company: cfg.ENRICH_COMPANY_ORDER,
       email: cfg.ENRICH_EMAIL_ORDER,
     },
-    targets: DEFAULT_TARGETS,
+    targets: { email: ['email'], person: cfg.ENRICH_PERSON_TARGETS, company: cfg.ENRICH_COMPANY_TARGETS },
     reliability: reliabilities(cfg),
     minConfidence: cfg.ENRICH_MIN_CONFIDENCE,
     inputReliability: cfg.ENRICH_INPUT_RELIABILITY,

@@ -23,12 +23,6 @@ export interface WaterfallOptions {
   minConfidence: number;
 }
 
-export const DEFAULT_TARGETS: WaterfallOptions['targets'] = {
-  email: ['email'],
-  person: ['name', 'title', 'linkedin'],
-  company: ['company', 'industry', 'employee_count', 'country'],
-};
-
 /** Fields already known (from the input or the cache) and where each came from. */
 export interface Known {
   fields: FieldValues;
