@@ -30,6 +30,8 @@ export interface Component {
   /** Writes config files and initialises data directories before each start. */
   prepare(ctx: StackContext): Promise<void>;
   launch(ctx: StackContext): LaunchSpec;
+  /** Applies config changes to an already running, healthy instance (`up` calls it instead of restarting). */
+  refresh?(ctx: StackContext): Promise<void>;
   /** Resolves when the component answers a real request; rejects with the reason otherwise. */
   health(ctx: StackContext): Promise<void>;
   /** The version reported by the running component itself. */

@@ -42,10 +42,13 @@ async function ensureRunning(c: Component, ctx: StackContext): Promise<void> {
         timeoutMs: c.startTimeoutMs,
         alive: () => runningPid(ctx.paths, c.name) !== undefined,
       });
-      return;
     } catch (err) {
       ctx.log(`${c.name} (pid ${existing}) is running but unhealthy (${String(err)}); restarting it`);
       await stopProcess(ctx.paths, c.name);
+    }
+    if (runningPid(ctx.paths, c.name) !== undefined) {
+      await c.refresh?.(ctx);
+      return;
     }
   }
   if (await portOpen(c.host, c.port)) {
@@ -117,7 +120,10 @@ export async function down(opts: StackOptions = {}): Promise<string[]> {
   return withLock(lockPath(ctx.paths), async () => {
     const stopped: string[] = [];
     for (const c of [...components].reverse()) {
-      if (await stopProcess(ctx.paths, c.name)) stopped.push(c.name);
+      const t0 = Date.now();
+      if (!(await stopProcess(ctx.paths, c.name))) continue;
+      stopped.push(c.name);
+      ctx.log(`stopped ${c.name} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     }
     return stopped;
   });

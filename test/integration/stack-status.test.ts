@@ -1,3 +1,5 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { COMPONENTS } from '../../scripts/stack/components/index.ts';
 import { stackPaths } from '../../scripts/stack/paths.ts';
@@ -26,6 +28,27 @@ describe('native stack status (the global setup has run `up`)', () => {
     const after = await status();
     expect(after.map((r) => r.pid)).toEqual(before.map((r) => r.pid));
     expect(readStackEnv(stackPaths().envFile)).toEqual(env);
+  });
+
+  it('`up` hands an edited scrape config to the running Prometheus without restarting it', async () => {
+    const paths = stackPaths();
+    const { PROMETHEUS_URL } = readStackEnv(paths.envFile);
+    const lastReload = async () => {
+      const metrics = await (await fetch(`${PROMETHEUS_URL}/metrics`)).text();
+      return Number(/^prometheus_config_last_reload_success_timestamp_seconds (\S+)$/m.exec(metrics)?.[1]);
+    };
+    const copy = join(paths.conf, 'prometheus', 'prometheus.yml');
+    const before = await lastReload();
+    const pid = (await status()).find((r) => r.name === 'prometheus')?.pid;
+    writeFileSync(copy, `${readFileSync(copy, 'utf8')}\n# stale copy\n`);
+    await new Promise((r) => setTimeout(r, 1_100));
+
+    await up();
+    expect(readFileSync(copy, 'utf8')).toBe(
+      readFileSync(join(paths.root, 'grafana', 'prometheus.yml'), 'utf8'),
+    );
+    expect(await lastReload()).toBeGreaterThan(before);
+    expect((await status()).find((r) => r.name === 'prometheus')?.pid).toBe(pid);
   });
 
   it('writes every connection setting the services read', () => {

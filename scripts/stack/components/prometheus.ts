@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { aptEnsure } from '../apt.ts';
 import { type Component, portFromEnv, type StackContext } from '../component.ts';
@@ -30,19 +30,35 @@ export function nativeTargets(s: {
   };
 }
 
-async function prepare(ctx: StackContext): Promise<void> {
+/** Writes the config and target files; true when the scrape config changed. */
+function writeConfig(ctx: StackContext): boolean {
   const conf = confDir(ctx.paths);
   mkdirSync(prometheusTargetsDir(ctx.paths), { recursive: true });
   mkdirSync(join(ctx.paths.data, 'prometheus'), { recursive: true });
   // Copied next to its targets folder because Prometheus resolves file_sd paths against the config's folder.
-  copyFileSync(join(ctx.paths.root, 'grafana', 'prometheus.yml'), join(conf, 'prometheus.yml'));
+  const wanted = readFileSync(join(ctx.paths.root, 'grafana', 'prometheus.yml'), 'utf8');
+  const file = join(conf, 'prometheus.yml');
+  let current: string | undefined;
+  try {
+    current = readFileSync(file, 'utf8');
+  } catch {}
+  if (current !== wanted) writeFileSync(file, wanted);
   const targets = nativeTargets({
     prometheusPort: port,
     registryManagementPort: portFromEnv('REGISTRY_MANAGEMENT', 8082),
   });
-  for (const [file, groups] of Object.entries(targets)) {
-    writeFileSync(join(prometheusTargetsDir(ctx.paths), file), `${JSON.stringify(groups, null, 2)}\n`);
+  for (const [name, groups] of Object.entries(targets)) {
+    writeFileSync(join(prometheusTargetsDir(ctx.paths), name), `${JSON.stringify(groups, null, 2)}\n`);
   }
+  return current !== wanted;
+}
+
+/** A running Prometheus picks up an edited grafana/prometheus.yml through its reload endpoint. */
+async function refresh(ctx: StackContext): Promise<void> {
+  if (!writeConfig(ctx)) return;
+  ctx.log('grafana/prometheus.yml changed: reloading Prometheus');
+  const res = await fetch(`${base}/-/reload`, { method: 'POST', signal: AbortSignal.timeout(10_000) });
+  if (res.status !== 200) throw new Error(`Prometheus reload answered ${res.status}: ${await res.text()}`);
 }
 
 export const prometheus: Component = {
@@ -52,7 +68,10 @@ export const prometheus: Component = {
   defaultPort: DEFAULT_PORT,
   env: { PROMETHEUS_URL: base },
   install: (ctx: StackContext) => aptEnsure(['prometheus'], ctx.log),
-  prepare,
+  prepare: async (ctx) => {
+    writeConfig(ctx);
+  },
+  refresh,
   launch: (ctx) => ({
     cmd: 'prometheus',
     args: [
