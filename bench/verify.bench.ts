@@ -19,6 +19,7 @@ import { VerifyConfig } from '../services/verify/config.ts';
 import { createVerifyContext, type VerifyContext } from '../services/verify/context.ts';
 import { verifyLead } from '../services/verify/phase.ts';
 import { type DnsZone, startDnsServer } from '../test/support/dns-server.ts';
+import { enrichedLead } from './lib/dedup-dataset.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -81,6 +82,15 @@ const phoneOf = (i: number) => {
   return prefix + String(Math.floor(i / PHONE_BLOCKS.length) % 10 ** digits).padStart(digits, '0');
 };
 
+/** Out of 50 leads: one without email, one malformed, one disposable, two role accounts. */
+function emailOf(k: number, person: string, domain: string, i: number): string | null {
+  if (k === 0) return null;
+  if (k === 1) return `${person}@@${domain}`;
+  if (k === 2) return `${person}@mailinator.com`;
+  if (k < 5) return `info@${domain}`;
+  return `${person}${i % 7}@${domain}`;
+}
+
 /** Deterministic leads: most personal addresses, some role, disposable, malformed, no email/phone. */
 function makeLeads(domains: string[]): StandardizedLead[] {
   const leads: StandardizedLead[] = [];
@@ -89,52 +99,25 @@ function makeLeads(domains: string[]): StandardizedLead[] {
     const first = FIRST[i % FIRST.length] as string;
     const last = LAST[(i >> 3) % LAST.length] as string;
     const k = i % 50;
-    const email =
-      k === 0
-        ? null
-        : k === 1
-          ? `${first}.${last}@@${domain}`
-          : k === 2
-            ? `${first}@mailinator.com`
-            : k < 5
-              ? `info@${domain}`
-              : `${first}.${last}${i % 7}@${domain}`;
+    const email = emailOf(k, `${first}.${last}`, domain, i);
     const phone = k % 10 === 9 ? null : phoneOf(i);
-    leads.push({
-      meta: {
-        lead_id: `bench:${i}`,
-        account_id: 'acct_bench',
-        batch_id: 'bench',
-        row_index: i,
-        source: 'csv',
-        received_at: 0,
-      },
+    const { meta, lead } = enrichedLead({
+      lead_id: `bench:${i}`,
+      account_id: 'acct_bench',
+      batch_id: 'bench',
+      row_index: i,
       lead: {
         email,
         email_display: email,
         first_name: first,
         last_name: last,
         full_name: `${first} ${last}`,
-        honorific: null,
-        name_suffix: null,
-        title_raw: null,
-        title_normalized: null,
-        seniority: 'Unknown',
-        department: 'Other',
-        company_name: null,
-        company_key: null,
         domain,
-        website: null,
-        country: null,
         phone_e164: phone,
         phone_raw: phone,
-        linkedin_url: null,
-        city: null,
-        industry: null,
-        employees: null,
-        extras: {},
       },
     });
+    leads.push({ meta, lead });
   }
   return leads;
 }

@@ -4,7 +4,7 @@ import { LRUCache } from 'lru-cache';
 type Entry = { v: unknown; exp: number };
 
 export type AnswerCacheOptions = {
-  /** Namespaces the Redis keys: `<prefix>verify:dns:<key>`. */
+  /** Prepended to every Redis key (`ld:verify:dns:` in production, see context.ts). */
   keyPrefix: string;
   microTtlS: number;
   microSize: number;
@@ -66,7 +66,7 @@ export class AnswerCache {
   }
 
   redisKey(key: string): string {
-    return `${this.options.keyPrefix}verify:dns:${key}`;
+    return `${this.options.keyPrefix}${key}`;
   }
 
   private remember(key: string, entry: Entry, now: number): void {

@@ -1,9 +1,10 @@
 import { Resolver } from 'node:dns/promises';
 import type { Redis } from 'ioredis';
 import type { LeadMeta } from '../../schemas/generated.ts';
+import { keyspace } from '../lib/redis.ts';
 import { AnswerCache } from './answer-cache.ts';
 import type { VerifyConfig } from './config.ts';
-import { type DnsClient, MailRouteResolver } from './mail-route.ts';
+import { MailRouteResolver } from './mail-route.ts';
 import { PhoneLookupClient } from './phone-lookup.ts';
 import type { ProbeOptions } from './smtp-probe.ts';
 
@@ -25,15 +26,15 @@ const DNS_DEADLINE_MARGIN_MS = 100;
 export function createVerifyContext(
   settings: VerifySettings,
   redis: Redis,
-  options: { keyPrefix?: string; dns?: DnsClient } = {},
+  options: { keyPrefix?: string } = {},
 ): VerifyContext {
   const cache = new AnswerCache(redis, {
-    keyPrefix: options.keyPrefix ?? (settings.LEEDRUSH_PREFIX ? `${settings.LEEDRUSH_PREFIX}:` : ''),
+    keyPrefix: options.keyPrefix ?? `${keyspace(settings.LEEDRUSH_PREFIX)('verify', 'dns')}:`,
     microTtlS: settings.DNS_MICRO_CACHE_TTL_S,
     microSize: settings.DNS_MICRO_CACHE_SIZE,
   });
   const routes = new MailRouteResolver(
-    options.dns ?? dnsResolver(settings),
+    dnsResolver(settings),
     cache,
     {
       minS: settings.DNS_MIN_TTL_S,

@@ -17,6 +17,7 @@ export class SmtpTimeout extends Error {
 }
 
 const MAX_LINE = 4096;
+const CLOSE_GRACE_MS = 1_000;
 const REPLY_LINE = /^(\d{3})([ -])(.*)$/;
 const ENHANCED = /^([245]\.\d{1,3}\.\d{1,3})\b/;
 
@@ -90,8 +91,10 @@ export class SmtpConnection {
     return this.read(step, timeoutMs);
   }
 
+  /** Half-closes (the server may still answer QUIT), and drops the socket shortly after regardless. */
   close(): void {
-    this.socket.destroy();
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();
   }
 
   private onData(chunk: string): void {

@@ -94,8 +94,8 @@ async function converse(
   } catch (err) {
     return unknown(`${host}: ${(err as Error).message}`);
   } finally {
-    // QUIT is a courtesy: the socket goes when the verdict is known, whatever the server does.
-    setImmediate(() => conn.close());
+    // QUIT is a courtesy: the verdict does not wait for its reply.
+    conn.close();
   }
 }
 

@@ -1,13 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { enrichedLead } from '../../bench/lib/dedup-dataset.ts';
 import type { StandardizedLead, VerifiedLead } from '../../schemas/generated.ts';
 import { loadConfig } from '../../services/lib/config.ts';
 import { VerifyConfig } from '../../services/verify/config.ts';
 import { createVerifyContext, type VerifyContext } from '../../services/verify/context.ts';
 import { verifyLead } from '../../services/verify/phase.ts';
 import { type DnsServer, startDnsServer } from '../support/dns-server.ts';
-import { SMTP_HOSTS, type SmtpServers, startSmtpServers } from '../support/smtp-servers.ts';
+import {
+  KNOWN_MAILBOXES,
+  mailTestZone,
+  type SmtpServers,
+  startSmtpServers,
+} from '../support/smtp-servers.ts';
 
 // Real dnsmasq on loopback serving a .test zone, real SMTP servers on 127.0.0.11-14, real Redis.
 const TTL_S = 2;
@@ -23,27 +29,8 @@ let smtp: SmtpServers;
 let redis: Redis;
 
 beforeAll(async () => {
-  dns = await startDnsServer({
-    zone: 'test',
-    ttlS: TTL_S,
-    mx: [
-      { domain: 'acme.test', host: 'mx.acme.test', preference: 10 },
-      { domain: 'catchall.test', host: 'mx.catchall.test', preference: 10 },
-      { domain: 'greylist.test', host: 'mx.greylist.test', preference: 10 },
-      { domain: 'hang.test', host: 'mx.hang.test', preference: 10 },
-    ],
-    nullMx: ['nullmx.test'],
-    a: [
-      { name: 'mx.acme.test', address: SMTP_HOSTS.rejectUnknown },
-      { name: 'mx.catchall.test', address: SMTP_HOSTS.acceptAll },
-      { name: 'mx.greylist.test', address: SMTP_HOSTS.greylist },
-      { name: 'mx.hang.test', address: SMTP_HOSTS.hang },
-      { name: 'amail.test', address: SMTP_HOSTS.rejectUnknown },
-    ],
-    txt: [{ name: 'nomail.test', text: 'v=spf1 -all' }],
-    slow: ['slow.test'],
-  });
-  smtp = await startSmtpServers(['jane@acme.test', 'alice@amail.test']);
+  dns = await startDnsServer(mailTestZone(TTL_S));
+  smtp = await startSmtpServers(KNOWN_MAILBOXES);
   redis = new Redis(loadConfig(VerifyConfig).REDIS_URL);
 });
 
@@ -72,41 +59,12 @@ function context(overrides: Record<string, string> = {}, keyPrefix = `test:verif
 }
 
 function lead(email: string | null, accountId = 'acct_1'): StandardizedLead {
-  return {
-    meta: {
-      lead_id: `b:${randomUUID()}`,
-      account_id: accountId,
-      batch_id: 'b',
-      row_index: 0,
-      source: 'csv',
-      received_at: 0,
-    },
-    lead: {
-      email,
-      email_display: email,
-      first_name: null,
-      last_name: null,
-      full_name: null,
-      honorific: null,
-      name_suffix: null,
-      title_raw: null,
-      title_normalized: null,
-      seniority: 'Unknown',
-      department: 'Other',
-      company_name: null,
-      company_key: null,
-      domain: null,
-      website: null,
-      country: null,
-      phone_e164: null,
-      phone_raw: null,
-      linkedin_url: null,
-      city: null,
-      industry: null,
-      employees: null,
-      extras: {},
-    },
-  };
+  const { meta, lead } = enrichedLead({
+    lead_id: `b:${randomUUID()}`,
+    account_id: accountId,
+    lead: { email, email_display: email },
+  });
+  return { meta, lead };
 }
 
 async function verify(ctx: VerifyContext, email: string): Promise<{ out: VerifiedLead; ms: number }> {

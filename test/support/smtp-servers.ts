@@ -1,5 +1,6 @@
 import { createServer } from 'node:net';
 import { SMTPServer, type SMTPServerAddress } from 'smtp-server';
+import type { DnsZone } from './dns-server.ts';
 
 /**
  * Real SMTP servers (npm smtp-server) on loopback, one behaviour each, all on the same port but on
@@ -16,6 +17,36 @@ export const SMTP_HOSTS = {
   /** Accepts the TCP connection and never says a word. */
   hang: '127.0.0.14',
 } as const;
+
+/**
+ * The .test zone the verify tests serve with dnsmasq: one domain per SMTP behaviour, plus the DNS cases
+ * (null MX, address only, nothing but TXT, unanswered). Any other name in .test is NXDOMAIN.
+ */
+export function mailTestZone(ttlS: number): DnsZone {
+  return {
+    zone: 'test',
+    ttlS,
+    mx: [
+      { domain: 'acme.test', host: 'mx.acme.test', preference: 10 },
+      { domain: 'catchall.test', host: 'mx.catchall.test', preference: 10 },
+      { domain: 'greylist.test', host: 'mx.greylist.test', preference: 10 },
+      { domain: 'hang.test', host: 'mx.hang.test', preference: 10 },
+    ],
+    nullMx: ['nullmx.test'],
+    a: [
+      { name: 'mx.acme.test', address: SMTP_HOSTS.rejectUnknown },
+      { name: 'mx.catchall.test', address: SMTP_HOSTS.acceptAll },
+      { name: 'mx.greylist.test', address: SMTP_HOSTS.greylist },
+      { name: 'mx.hang.test', address: SMTP_HOSTS.hang },
+      { name: 'amail.test', address: SMTP_HOSTS.rejectUnknown },
+    ],
+    txt: [{ name: 'nomail.test', text: 'v=spf1 -all' }],
+    slow: ['slow.test'],
+  };
+}
+
+/** Mailboxes the rejecting server (acme.test, amail.test) knows. */
+export const KNOWN_MAILBOXES = ['jane@acme.test', 'alice@amail.test'];
 
 export type SmtpServers = {
   port: number;
@@ -80,7 +111,7 @@ export async function startSmtpServers(knownMailboxes: string[]): Promise<SmtpSe
 }
 
 function server(handlers: Partial<ConstructorParameters<typeof SMTPServer>[0]>): SMTPServer {
-  return new SMTPServer({
+  const s = new SMTPServer({
     name: 'mx.test',
     authOptional: true,
     disabledCommands: ['AUTH', 'STARTTLS'],
@@ -93,6 +124,9 @@ function server(handlers: Partial<ConstructorParameters<typeof SMTPServer>[0]>):
     },
     ...handlers,
   });
+  // A client that resets its connection (a timed-out probe, a killed service) is not a server failure.
+  s.on('error', () => {});
+  return s;
 }
 
 function smtpError(code: number, message: string): Error {
