@@ -139,8 +139,8 @@ async function pass(ctx: EnrichContext, leads: LeadInput[]): Promise<{ seconds: 
         const i = next++;
         const lead = leads[i];
         if (!lead) return;
-        const out = await ctx.enricher.enrich(lead);
-        if (out.failures.length) failed++;
+        const out = await ctx.enricher.enrich(lead).catch(() => null);
+        if (!out || out.failures.length) failed++;
       }
     }),
   );
@@ -152,7 +152,9 @@ interface PassFigures {
   seconds: number;
   provider_calls: number;
   provider_calls_per_lead: number;
-  leads_with_provider_failures: number;
+  /** Leads for which a provider failed or the lead could not be enriched at all. */
+  leads_with_failures: number;
+  cache_errors: number;
   cache: {
     l1_hits: number;
     l1_misses: number;
@@ -186,7 +188,8 @@ async function measured(ctx: EnrichContext, leads: LeadInput[], url: string): Pr
     seconds: Number(seconds.toFixed(2)),
     provider_calls: calls,
     provider_calls_per_lead: Number((calls / leads.length).toFixed(4)),
-    leads_with_provider_failures: failed,
+    leads_with_failures: failed,
+    cache_errors: (await ctx.cache.stats()).l2_errors - statsBefore.l2_errors,
     cache: cacheDelta(statsBefore, await ctx.cache.stats()),
   };
 }

@@ -67,6 +67,8 @@ export interface CacheStats {
   l2_cache: LevelStats;
   similarity_matches: { total: number; threshold: number };
   cost_savings: { api_calls_saved: number; estimated_savings_usd: number };
+  /** Redis reads and writes that failed and were served as misses (not part of the public API). */
+  l2_errors: number;
 }
 
 const COUNTERS = [
@@ -79,6 +81,7 @@ const COUNTERS = [
   'similarity_matches',
   'api_calls_saved',
   'saved_micro_usd',
+  'l2_errors',
 ] as const;
 type Counter = (typeof COUNTERS)[number];
 
@@ -120,7 +123,11 @@ export class EnrichmentCache {
   }
 
   /** A company by domain, else by similar key or same registrable domain. */
-  async getCompany(domain: string | null, companyKey: string | null): Promise<CacheHit | null> {
+  getCompany(domain: string | null, companyKey: string | null): Promise<CacheHit | null> {
+    return this.#orMiss(this.#company(domain, companyKey));
+  }
+
+  async #company(domain: string | null, companyKey: string | null): Promise<CacheHit | null> {
     if (domain) {
       const exact = await this.#get(`company:${domain.toLowerCase()}`);
       if (exact) return exact;
@@ -135,6 +142,7 @@ export class EnrichmentCache {
 
   async setCompany(domain: string, record: CachedRecord): Promise<void> {
     const d = domain.toLowerCase();
+    this.#l1.set(`company:${d}`, record);
     const writes = this.redis
       .multi()
       .set(this.key('enrich', 'company', d), JSON.stringify(record), 'EX', this.opts.l2TtlS);
@@ -143,23 +151,39 @@ export class EnrichmentCache {
     if (key) writes.zadd(this.key('enrich', 'simidx', bucketOf(key)), key.length, member(key, d));
     const root = registrableDomain(d);
     if (root !== d) writes.hset(this.key('enrich', 'subdomains'), root, d);
-    await writes.exec();
-    this.#l1.set(`company:${d}`, record);
+    await this.#orNothing(writes.exec());
   }
 
-  async getByEmail(kind: EmailKind, email: string): Promise<CacheHit | null> {
-    return this.#get(`${kind}:${email.toLowerCase()}`);
+  getByEmail(kind: EmailKind, email: string): Promise<CacheHit | null> {
+    return this.#orMiss(this.#get(`${kind}:${email.toLowerCase()}`));
   }
 
   async setByEmail(kind: EmailKind, email: string, record: CachedRecord): Promise<void> {
     const key = `${kind}:${email.toLowerCase()}`;
-    await this.redis.set(
-      this.key('enrich', ...key.split(':')),
-      JSON.stringify(record),
-      'EX',
-      this.opts.l2TtlS,
-    );
     this.#l1.set(key, record);
+    const l2Key = this.key('enrich', ...key.split(':'));
+    await this.#orNothing(this.redis.set(l2Key, JSON.stringify(record), 'EX', this.opts.l2TtlS));
+  }
+
+  /**
+   * The cache must never fail a lead: when Redis errs or times out, a read is a miss and a write is
+   * skipped (L1 still holds it), and the error is counted.
+   */
+  async #orMiss(lookup: Promise<CacheHit | null>): Promise<CacheHit | null> {
+    try {
+      return await lookup;
+    } catch {
+      this.#count('l2_errors', 1);
+      return null;
+    }
+  }
+
+  async #orNothing(write: Promise<unknown>): Promise<void> {
+    try {
+      await write;
+    } catch {
+      this.#count('l2_errors', 1);
+    }
   }
 
   /** L1, then L2 (filling L1), counting hit/miss and latency at each level consulted. */
@@ -280,6 +304,7 @@ export class EnrichmentCache {
         api_calls_saved: n('api_calls_saved'),
         estimated_savings_usd: n('saved_micro_usd') / 1e6,
       },
+      l2_errors: n('l2_errors'),
     };
   }
 

@@ -96,7 +96,10 @@ export class ProviderHttp {
     const spent: Spent = { calls: 0, cost_usd: 0 };
     let last: Attempt = { ok: false, reason: 'network', status: 0, detail: 'not attempted' };
     for (let attempt = 0; attempt <= this.policy.maxRetries; attempt++) {
-      const token = await this.limiter.take(this.provider, this.policy.rateLimit, this.policy.maxQueueMs);
+      // Without the shared limiter we cannot know the cluster stays under the provider's limit: no call.
+      const token = await this.limiter
+        .take(this.provider, this.policy.rateLimit, this.policy.maxQueueMs)
+        .catch(() => ({ ok: false as const, waitMs: 0 }));
       if (!token.ok) {
         last = {
           ok: false,
