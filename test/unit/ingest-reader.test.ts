@@ -194,6 +194,28 @@ describe('CSV structure', () => {
     });
   });
 
+  it("honours Excel's sep= line and skips a report title above the header", async () => {
+    const excel = await readAll(Buffer.from('sep=|\r\nEmail|Name\r\na@x.com|Ann, Jr\r\n'));
+    expect(excel.upload.delimiter).toBe('|');
+    expect(excel.items).toEqual([
+      {
+        kind: 'row',
+        rowIndex: 0,
+        lineNumber: 3,
+        fields: { email: 'a@x.com', full_name: 'Ann, Jr' },
+        extras: {},
+      },
+    ]);
+    const titled = await readAll(Buffer.from('Leads export 2026-03-19\n\nEmail;Name\nb@x.com;Bob\n'));
+    expect(titled.upload.delimiter).toBe(';');
+    expect(titled.items.map((i) => [i.rowIndex, i.lineNumber])).toEqual([[0, 4]]);
+  });
+
+  it('does not skip rows of data looking for a header', async () => {
+    const err = await formatError(Buffer.from('Name,Company\nEmail,Whatever\na@x.com,Acme\n'));
+    expect(err.code).toBe('no_email_column');
+  });
+
   it('reads a header-only file as zero rows', async () => {
     const inspection = await inspectUpload(chunked(fixture('header-only.csv')));
     expect(inspection).toMatchObject({ format: 'csv', rows_detected: 0, email_column: 'Email' });

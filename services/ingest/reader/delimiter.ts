@@ -5,6 +5,8 @@ export const DELIMITERS = [',', ';', '\t', '|'] as const;
 export type Delimiter = (typeof DELIMITERS)[number];
 
 const SAMPLE_RECORDS = 50;
+/** Excel's own declaration, as its first line: `sep=;`. */
+const EXCEL_SEPARATOR = /^\s*sep=(.)\r?\n/i;
 
 /**
  * Picks the delimiter that splits the header into several fields and the first records (read
@@ -12,17 +14,34 @@ const SAMPLE_RECORDS = 50;
  * to the order above; a one-column file gets a comma (tab for .tsv names).
  */
 export function sniffDelimiter(sample: string, complete: boolean, filename = ''): Delimiter {
-  let best: Delimiter = /\.tsv$/i.test(filename) ? '\t' : ',';
+  const declared = EXCEL_SEPARATOR.exec(sample)?.[1];
+  if (declared && (DELIMITERS as readonly string[]).includes(declared)) return declared as Delimiter;
+  const fallback: Delimiter = /\.tsv$/i.test(filename) ? '\t' : ',';
+  const counts = DELIMITERS.map((d) => fieldCounts(sample, complete, d));
+  // Only when no delimiter splits the first line is it taken for a one-cell title above the header.
+  return (
+    pickBest(counts.map((c) => consistency(c))) ??
+    pickBest(counts.map((c) => consistency(afterTitle(c)))) ??
+    fallback
+  );
+}
+
+function pickBest(scores: number[]): Delimiter | null {
+  let best: Delimiter | null = null;
   let bestScore = 0;
-  for (const d of DELIMITERS) {
-    const score = consistency(fieldCounts(sample, complete, d));
+  scores.forEach((score, i) => {
     if (score > bestScore) {
-      best = d;
+      best = DELIMITERS[i] as Delimiter;
       bestScore = score;
     }
-  }
+  });
   return best;
 }
+
+const afterTitle = (counts: number[]): number[] => {
+  const header = counts.findIndex((c) => c > 1);
+  return header === -1 ? [] : counts.slice(header);
+};
 
 function fieldCounts(sample: string, complete: boolean, delimiter: Delimiter): number[] {
   const tokenizer = new CsvTokenizer(delimiter.charCodeAt(0));

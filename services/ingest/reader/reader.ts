@@ -1,7 +1,7 @@
 import { CsvTokenizer } from './csv-tokenizer.ts';
 import { type Delimiter, sniffDelimiter } from './delimiter.ts';
 import { decodeStream, detectEncoding, type Encoding } from './encoding.ts';
-import { UploadFormatError } from './errors.ts';
+import { type UploadErrorCode, UploadFormatError } from './errors.ts';
 import { checkNotBinary, detectFormat, type UploadFormat } from './format.ts';
 import { JsonArrayTokenizer, NdjsonTokenizer } from './json-tokenizers.ts';
 import {
@@ -65,8 +65,10 @@ export interface OpenedUpload {
 }
 
 const SAMPLE_BYTES = 64 * 1024;
-/** JSON: how many leading elements to look at for an email key before refusing the file. */
+/** JSON: how many leading elements (and at most how much of their text) to search for an email key. */
 const LOOKAHEAD_ELEMENTS = 100;
+const LOOKAHEAD_CHARS = 1 << 20;
+const PREAMBLE_RECORDS = 10;
 
 type Batches<T> = AsyncGenerator<Piece<T>[]>;
 
@@ -158,34 +160,46 @@ export async function inspectUpload(
 
 type Opened = Pick<OpenedUpload, 'columns' | 'emailColumn' | 'items'>;
 
+/**
+ * The header is the first non-blank record that names an email column. Before it, up to
+ * PREAMBLE_RECORDS one-cell lines (a report title, Excel's `sep=;`) are skipped: they are not leads.
+ * Anything else before it means there is no usable header.
+ */
 async function openCsv(batches: Batches<string[]>): Promise<Opened> {
-  const pending: Piece<string[]>[] = [];
-  let header: Piece<string[]> | undefined;
-  while (header === undefined) {
+  let skipped = 0;
+  for (;;) {
     const next = await batches.next();
     if (next.done) throw new UploadFormatError('empty_file', 'the file holds no data');
-    const at = next.value.findIndex((p) => p.kind === 'bad' || !isBlank(p.data));
-    if (at === -1) continue;
-    header = next.value[at];
-    pending.push(...next.value.slice(at + 1));
+    const batch = next.value;
+    for (let i = 0; i < batch.length; i++) {
+      const p = batch[i] as Piece<string[]>;
+      if (p.kind === 'data' && isBlank(p.data)) continue;
+      const refuse = (code: UploadErrorCode, detail: string) => {
+        void batches.return(undefined);
+        return new UploadFormatError(code, detail);
+      };
+      if (p.kind === 'bad') throw refuse('unsupported_format', `the header row cannot be read: ${p.detail}`);
+      const layout = csvLayout(p.data);
+      if (layout.ok) return opened(batches, batch.slice(i + 1), layout, csvRowMapper);
+      if (!isPreamble(p.data) || ++skipped > PREAMBLE_RECORDS) throw refuse('no_email_column', layout.detail);
+    }
   }
-  if (header?.kind !== 'data') {
-    await batches.return(undefined);
-    throw new UploadFormatError('unsupported_format', `the header row cannot be read: ${header?.detail}`);
-  }
-  return opened(batches, pending, csvLayout(header.data), csvRowMapper);
 }
+
+const isPreamble = (values: string[]): boolean => values.filter((v) => v.trim() !== '').length === 1;
 
 async function openJson(batches: Batches<string>): Promise<Opened> {
   const pending: Piece<string>[] = [];
   let elements = 0;
+  let chars = 0;
   let done = false;
-  while (elements < LOOKAHEAD_ELEMENTS && !done) {
+  while (elements < LOOKAHEAD_ELEMENTS && chars < LOOKAHEAD_CHARS && !done) {
     const next = await batches.next();
     if (next.done) done = true;
     else {
       pending.push(...next.value);
       elements += next.value.length;
+      for (const p of next.value) chars += p.kind === 'data' ? p.data.length : p.raw.length;
     }
   }
   if (done && pending.length === 0) throw new UploadFormatError('empty_file', 'the JSON holds no records');
