@@ -9,12 +9,16 @@
  *   Names in CJK scripts are family-name first: with a space, the first word is the last name; without
  *   one they are not split (only full_name is set).
  * - full_name is rebuilt from first + last (no honorific, no suffix), so the three fields always agree.
- * - Casing: a field with a word in mixed case ("DeShawn", "McKenzie", "van Dyke") was typed with care:
- *   only its all-lower words (not particles) are capitalised and its all-upper words of three letters or
- *   more recased ("Jean DUPONT" → "Jean Dupont"); shorter upper-case words ("DJ") stay. A field in one
- *   case is recased whole: Mc/Mac (Mac only for known Mac- surnames: Macy, Mack stay), O'/D', hyphens,
- *   particles lower-case inside a name and capitalised when they start it ("Van der Berg" alone,
- *   "Jan van der Berg" in full). Scripts without case (CJK, Arabic, ...) are left untouched.
+ * - Casing: a name with a word in mixed case ("DeShawn", "McKenzie", "van Dyke") was typed with care.
+ *   This is decided once per person, over the name words of first + last (or of the full name),
+ *   honorifics and suffixes aside, so the fields of one person are cased alike and a second pass changes
+ *   nothing. In a careful name only all-lower words (not particles) are capitalised and all-upper words
+ *   of three letters or more recased ("Jean DUPONT" → "Jean Dupont"); shorter upper-case words ("DJ")
+ *   stay. A name in one case is recased whole: Mc/Mac (Mac only for known Mac- surnames: Macy, Mack
+ *   stay), O'/D', hyphens, particles lower-case inside a name and capitalised when they start it ("Van
+ *   der Berg" alone, "Jan van der Berg" in full; a full name that starts with a lower-case particle, "de
+ *   Souza", is a last name). Scripts without case (CJK, Arabic, ...) are left untouched; words without a
+ *   letter are dropped.
  */
 import { capitalize, cleanField, cleanText } from '../lib/text.ts';
 
@@ -266,9 +270,10 @@ function splitTitles(words: string[], allowSuffixes: boolean): Parts {
   return { words: words.slice(start, end), honorifics, suffixes };
 }
 
+/** A full name split into words as typed (cased later, together with the name fields). */
 interface ParsedName {
-  first: string | null;
-  last: string | null;
+  first: string[];
+  last: string[];
   honorifics: string[];
   suffixes: string[];
 }
@@ -297,50 +302,34 @@ function parseFullName(text: string): ParsedName {
     // "Last, First": the comma says where the last name ends.
     const lastParts = splitTitles(words(segments[0] ?? ''), true);
     const firstParts = splitTitles(words(segments.slice(1).join(' ')), true);
-    // Honorifics and suffixes ("Dr.", "PhD") are mixed case by nature: only the name words decide.
-    const careful = isCareful(...firstParts.words, ...lastParts.words);
-    const first = properCaseName(firstParts.words.join(' '), false, careful);
     return {
-      first,
-      last: properCaseName(lastParts.words.join(' '), first !== '', careful),
+      first: firstParts.words,
+      last: lastParts.words,
       honorifics: [...lastParts.honorifics, ...firstParts.honorifics],
       suffixes: [...lastParts.suffixes, ...firstParts.suffixes, ...trailing],
     };
   }
   const parts = splitTitles(words(segments[0] ?? ''), true);
-  const suffixes = [...parts.suffixes, ...trailing];
-  const cased = words(properCaseName(parts.words.join(' '), false, isCareful(...parts.words)));
-  if (cased.length === 0) return { first: null, last: null, honorifics: parts.honorifics, suffixes };
-  if (CJK.test(cased[0] ?? '')) {
-    if (cased.length === 1) return { first: null, last: null, honorifics: parts.honorifics, suffixes };
+  const name = parts.words;
+  const split = (first: string[], last: string[], honorifics = parts.honorifics): ParsedName => ({
+    first,
+    last,
+    honorifics,
+    suffixes: [...parts.suffixes, ...trailing],
+  });
+  if (CJK.test(name[0] ?? '')) {
+    if (name.length <= 1) return split([], []);
     // The given name after the family name is what a first-name field holds: no honorific in front.
-    const given = splitTitles(cased.slice(1), false);
-    return {
-      first: given.words.join(' '),
-      last: cased[0] ?? null,
-      honorifics: [...parts.honorifics, ...given.honorifics],
-      suffixes,
-    };
+    const given = splitTitles(name.slice(1), false);
+    return split(given.words, name.slice(0, 1), [...parts.honorifics, ...given.honorifics]);
   }
-  if (cased.length === 1) {
-    const only = cased[0] ?? null;
-    return parts.honorifics.length > 0
-      ? { first: null, last: only, honorifics: parts.honorifics, suffixes }
-      : { first: only, last: null, honorifics: parts.honorifics, suffixes };
-  }
-  let lastStart = cased.length - 1;
-  while (lastStart > 1 && PARTICLES.has((cased[lastStart - 1] ?? '').toLowerCase())) lastStart--;
+  if (name.length <= 1) return parts.honorifics.length > 0 ? split([], name) : split(name, []);
+  let lastStart = name.length - 1;
+  while (lastStart > 1 && PARTICLES.has((name[lastStart - 1] ?? '').toLowerCase())) lastStart--;
   // "de Souza", typed with a lower-case particle, is a last name alone ("Van Morrison" is not).
-  const lead = cased[0] ?? '';
-  if (lastStart === 1 && lead === lead.toLowerCase() && PARTICLES.has(lead)) {
-    return { first: null, last: cased.join(' '), honorifics: parts.honorifics, suffixes };
-  }
-  return {
-    first: cased.slice(0, lastStart).join(' '),
-    last: cased.slice(lastStart).join(' '),
-    honorifics: parts.honorifics,
-    suffixes,
-  };
+  const lead = name[0] ?? '';
+  if (lastStart === 1 && lead === lead.toLowerCase() && PARTICLES.has(lead)) return split([], name);
+  return split(name.slice(0, lastStart), name.slice(lastStart));
 }
 
 function cleanName(value: string | null | undefined): string | null {
@@ -358,8 +347,6 @@ function joinFull(first: string | null, last: string | null): string | null {
   return `${first} ${last}`;
 }
 
-const nonEmpty = (text: string | null): string | null => (text === null || text === '' ? null : text);
-
 export function standardizeName(input: NameInput): StandardName {
   const fullText = cleanName(input.full_name);
   const parsed = fullText === null ? null : parseFullName(fullText);
@@ -369,26 +356,22 @@ export function standardizeName(input: NameInput): StandardName {
   const firstParts = firstText === null ? null : splitTitles(words(firstText.replace(/,/g, ' ')), false);
   const lastParts = lastText === null ? null : splitTitles(words(lastText.replace(/,/g, ' ')), true);
 
-  const careful = isCareful(...(firstParts?.words ?? []), ...(lastParts?.words ?? []));
-  const first = nonEmpty(
-    firstParts === null
-      ? (parsed?.first ?? null)
-      : properCaseName(firstParts.words.join(' '), false, careful),
-  );
-  const last = nonEmpty(
-    lastParts === null
-      ? (parsed?.last ?? null)
-      : properCaseName(lastParts.words.join(' '), first !== null, careful),
-  );
+  // The fields win; the full name fills what they lack. Case is then decided once over the chosen words.
+  const firstWords = firstParts?.words ?? parsed?.first ?? [];
+  const lastWords = lastParts?.words ?? parsed?.last ?? [];
+  const careful = isCareful(...firstWords, ...lastWords);
+  const first = firstWords.length > 0 ? properCaseName(firstWords.join(' '), false, careful) : null;
+  const last = lastWords.length > 0 ? properCaseName(lastWords.join(' '), first !== null, careful) : null;
   const honorifics = [...(firstParts?.honorifics ?? []), ...(lastParts?.honorifics ?? [])];
   const suffixes = lastParts?.suffixes ?? [];
   const honorific = honorifics.length > 0 ? honorifics : (parsed?.honorifics ?? []);
   const suffix = suffixes.length > 0 ? suffixes : (parsed?.suffixes ?? []);
-  const cjkWhole = parsed !== null && parsed.first === null && parsed.last === null ? fullText : null;
+  // A CJK name written without a space is not split: it is only a full name.
+  const unsplit = parsed !== null && parsed.first.length === 0 && parsed.last.length === 0 ? fullText : null;
   return {
     first_name: first,
     last_name: last,
-    full_name: joinFull(first, last) ?? (cjkWhole === null ? null : properCaseName(cjkWhole)),
+    full_name: joinFull(first, last) ?? (unsplit === null ? null : properCaseName(unsplit)),
     honorific: honorific.length > 0 ? honorific.join(' ') : null,
     name_suffix: suffix.length > 0 ? suffix.join(', ') : null,
   };

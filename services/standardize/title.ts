@@ -24,9 +24,16 @@
  *
  * Department: a chief with a function takes it (CTO → Engineering, CFO → Finance, CRO and CCO → Sales:
  * revenue is run by sales; CIO/CISO → IT; CPO → Product; CHRO → HR; COO → Operations; CLO → Legal);
- * otherwise the first department word in the title ("VP Engineering" → Engineering, "Sales Engineer" →
- * Sales: sales engineers sit in sales); otherwise Executive for CEO, president, chair, founder, owner,
- * partner, managing and general manager, chief of staff; otherwise Other.
+ * otherwise, for roles written with a function, the first department word of the function the
+ * normalised title shows ("VP Engineering" → Engineering, "Head of Growth" → Marketing); for individual
+ * contributors the first department word of the title ("Sales Engineer" → Sales: sales engineers sit in
+ * sales); otherwise Executive for president, chair, founder, owner, partner, managing director, general
+ * manager, chief of staff and other chiefs; otherwise Other. Roles written alone (Founder, Partner)
+ * keep no function, so "Partner, Tax" is Executive.
+ *
+ * Qualifiers (senior, associate, assistant, executive, deputy, regional, global, area, interim, acting)
+ * stand before the role: "Regional Sales Director" → "Regional Director of Sales"; for a Manager every
+ * qualifier of its title moves in front ("Manager, Global Accounts" → "Global Accounts Manager").
  */
 import { capitalize, cleanField } from '../lib/text.ts';
 
@@ -141,6 +148,28 @@ const ROLES: ReadonlyMap<string, Role> = new Map(
       fallback: 'Executive',
     },
     director: { display: 'Director', rank: 50, seniority: 'Director', form: 'of' },
+    // Directors named by a craft, not a function: "Creative Director" does not direct "Creative".
+    'creative-director': {
+      display: 'Creative Director',
+      rank: 50,
+      seniority: 'Director',
+      form: 'alone',
+      department: 'Marketing',
+    },
+    'art-director': {
+      display: 'Art Director',
+      rank: 50,
+      seniority: 'Director',
+      form: 'alone',
+      department: 'Marketing',
+    },
+    'technical-director': {
+      display: 'Technical Director',
+      rank: 50,
+      seniority: 'Director',
+      form: 'alone',
+      department: 'Engineering',
+    },
     'chief-of-staff': {
       display: 'Chief of Staff',
       rank: 48,
@@ -273,6 +302,10 @@ const PHRASES: ReadonlyMap<string, string> = new Map(
     'chief security officer': 'cso',
     'chief legal officer': 'clo',
     'chief of staff': 'chief-of-staff',
+    'creative director': 'creative-director',
+    'art director': 'art-director',
+    'technical director': 'technical-director',
+    'technology director': 'technical-director',
     'vice president': 'vp',
     'co founder': 'co-founder',
     'founding partner': 'partner',
