@@ -8,6 +8,7 @@
  *   npm run bench:dedup -- --seed 7 --leads 5000
  *   npm run bench:dedup -- --fit --seed 1    # EM-estimate m/u/prior on the TRAINING seed and print them
  *   npm run bench:dedup -- --em              # also report a model EM-refitted on this very batch (no labels)
+ *   npm run bench:dedup -- --threshold 0.8   # another match threshold
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,6 +31,7 @@ const { values: args } = parseArgs({
     runs: { type: 'string', default: '3' },
     fit: { type: 'boolean', default: false },
     em: { type: 'boolean', default: false },
+    threshold: { type: 'string' },
   },
 });
 
@@ -122,7 +124,7 @@ function median(xs: number[]): number {
 function run(data: DedupDataset, settings: DedupeSettings, runs: number) {
   const times: number[] = [];
   let result = resolveBatch(data.leads, [], settings);
-  for (let r = 0; r < runs; r++) {
+  for (let r = 0; r < Math.max(1, runs); r++) {
     const t0 = performance.now();
     result = resolveBatch(data.leads, [], settings);
     times.push(performance.now() - t0);
@@ -150,7 +152,9 @@ const seed = Number(args.seed);
 const leads = Number(args.leads);
 const data = generateDedupDataset({ seed, leads });
 const prepared = data.leads.map((l) => prepare(toMatchRecord(l)));
-const settings = DEFAULT_SETTINGS;
+const settings: DedupeSettings = args.threshold
+  ? { ...DEFAULT_SETTINGS, matchThreshold: Number(args.threshold) }
+  : DEFAULT_SETTINGS;
 
 if (args.fit) {
   const fitted = fitModel(prepared, settings);

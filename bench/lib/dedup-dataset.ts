@@ -9,14 +9,14 @@
  * accent changes, the company's legal suffix changed, a personal instead of a work email, another phone
  * format, another title wording, missing fields, only a full name.
  *
- * Each record is produced as raw strings (what a CSV row holds) and then standardized into the
- * StandardizedFields shape by `standardizeRaw` below, which parses phones with libphonenumber-js and
- * registrable domains with tldts; names are kept as typed (dedup folds case and accents itself).
+ * Each record is produced as raw strings (what a CSV row holds) and then run through the real phase-2
+ * standardization (services/standardize/phase.ts `standardizeFields`): names, emails, phones, company
+ * keys, titles and domains are exactly what the pipeline would hand to dedupe.
  */
-import { parsePhoneNumberFromString } from 'libphonenumber-js';
-import { getDomain } from 'tldts';
 import type { EnrichedLead, StandardizedFields } from '../../schemas/generated.ts';
 import { nicknamesOf } from '../../services/dedupe/nicknames.ts';
+import { isFreeEmailDomain } from '../../services/lib/free-email-providers.ts';
+import { standardizeFields } from '../../services/standardize/phase.ts';
 
 export interface DedupDataset {
   leads: EnrichedLead[];
@@ -735,78 +735,20 @@ const PERTURBATIONS: Array<(g: Gen, row: RawRow, p: Person) => void> = [
   },
 ];
 
-const LEGAL_SUFFIX =
-  /\b(inc|incorporated|llc|ltd|limited|corp|corporation|gmbh|co|company|s ?a|plc|ag)\b\.?/g;
-
-/** The matching key the standardize phase is specified to produce: lower case, no legal suffix, no punctuation. */
-function companyKey(name: string): string {
-  return name
-    .normalize('NFKD')
-    .replace(/\p{M}+/gu, '')
-    .toLowerCase()
-    .replace(/&/g, ' and ')
-    .replace(/[.,]/g, ' ')
-    .replace(LEGAL_SUFFIX, ' ')
-    .replace(/^\s*the\s+/, '')
-    .replace(/[^a-z0-9]+/g, '');
-}
-
-const TITLE_WORDS: Record<string, string> = {
-  vp: 'Vice President',
-  sr: 'Senior',
-  mgr: 'Manager',
-  dir: 'Director',
-  acct: 'Account',
-  hr: 'Human Resources',
-  cto: 'Chief Technology Officer',
-  cfo: 'Chief Financial Officer',
-  ceo: 'Chief Executive Officer',
-  sdr: 'Sales Development Representative',
-  rep: 'Representative',
-};
-
-function normalizeTitle(title: string): string {
-  return title
-    .replace(/[.,]/g, ' ')
-    .split(/\s+/)
-    .filter((w) => w && !['of', 'the'].includes(w.toLowerCase()))
-    .map((w) => TITLE_WORDS[w.toLowerCase()] ?? w)
-    .join(' ');
-}
-
+/** The raw row through the real phase-2 standardization, as the pipeline would see it. */
 function standardizeRaw(row: RawRow): StandardizedFields {
-  const email = row.email?.trim().toLowerCase() || null;
-  const emailDomain = email ? (email.split('@')[1] ?? null) : null;
-  const websiteDomain = row.website ? getDomain(row.website) : null;
-  const country = row.country ?? null;
-  const phone = row.phone ? parsePhoneNumberFromString(row.phone, 'US') : undefined;
-  const domain =
-    websiteDomain ?? (emailDomain && !FREE_MAIL.includes(emailDomain) ? getDomain(emailDomain) : null);
-  return {
-    email,
-    email_display: email,
-    first_name: row.first_name,
-    last_name: row.last_name,
-    full_name: row.full_name ?? ([row.first_name, row.last_name].filter(Boolean).join(' ') || null),
-    honorific: null,
-    name_suffix: null,
-    title_raw: row.title,
-    title_normalized: row.title ? normalizeTitle(row.title) : null,
-    seniority: 'Unknown',
-    department: 'Other',
-    company_name: row.company,
-    company_key: row.company ? companyKey(row.company) : null,
-    domain,
-    website: row.website,
-    country,
-    phone_e164: phone?.isValid() ? phone.number : null,
-    phone_raw: row.phone,
-    linkedin_url: row.linkedin_url,
+  return standardizeFields({
+    account_id: 'acct_bench',
+    batch_id: null,
+    row_index: null,
+    source: 'csv',
+    received_at: 0,
     city: null,
     industry: null,
     employees: null,
     extras: {},
-  };
+    ...row,
+  });
 }
 
 export interface LeadParts {
@@ -900,7 +842,7 @@ function toLead(g: Gen, row: RawRow, p: Person, opts: DatasetOptions, rowIndex: 
       email_status: lead.email
         ? g.pick(['verified_deliverable', 'deliverable', 'deliverable', 'accept_all', 'unknown'])
         : 'missing',
-      email_free_provider: !!lead.email && FREE_MAIL.some((d) => lead.email?.endsWith(`@${d}`)),
+      email_free_provider: isFreeEmailDomain(lead.email?.split('@')[1] ?? ''),
       phone_status: lead.phone_e164 ? g.pick(['mobile_valid', 'landline_valid', 'mobile_active']) : 'missing',
     },
     enrichment: {

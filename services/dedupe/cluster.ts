@@ -178,6 +178,7 @@ export function fillFromDuplicates(
     enrichment: { ...survivor.enrichment },
   };
   const filledFrom: Record<string, string> = {};
+  if (donors.length === 0) return { lead, filledFrom };
   for (const group of FILL_GROUPS) {
     if (!group.missing(lead)) continue;
     const donor = donors.find((d) => !group.missing(d));

@@ -4,6 +4,7 @@ import type { EnrichedLead } from '../../schemas/generated.ts';
 import { blockingKeys } from './blocking.ts';
 import { prepare } from './compare.ts';
 import { type MatchRecord, toMatchRecord } from './match-record.ts';
+import { isHistoryOf } from './resolve.ts';
 
 export interface HistoryIndexOptions {
   /** Entries older than this are ignored at lookup and deleted on the next write. */
@@ -79,13 +80,12 @@ export class HistoryIndex {
     return this.key(accountId, 'k', createHash('sha1').update(blocking).digest('base64url').slice(0, 16));
   }
 
-  /** The historical records that share a blocking key with any of these leads (of other batches). */
+  /** The historical records that share a blocking key with any of these leads (not the leads themselves). */
   async candidatesFor(accountId: string, leads: EnrichedLead[], now = Date.now()): Promise<MatchRecord[]> {
     const keys = new Set<string>();
     for (const lead of leads) for (const k of blockingKeys(prepare(toMatchRecord(lead)))) keys.add(k);
-    const batches = new Set(leads.map((l) => l.meta.batch_id));
     const found = await this.lookup(accountId, [...keys], now);
-    return found.filter((r) => !batches.has(r.batch));
+    return found.filter(isHistoryOf(leads));
   }
 
   /** Records indexed under any of the blocking keys and not yet expired. */

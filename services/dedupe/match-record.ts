@@ -8,8 +8,6 @@ import type { EnrichedLead } from '../../schemas/generated.ts';
 export interface MatchRecord {
   /** lead_id */
   id: string;
-  /** The batch it came in: history lookups skip the batch being resolved. */
-  batch: string;
   /** For a historical lead: the survivor it was resolved to (its own id when it survived). */
   survivorId: string;
   first: string;
@@ -91,7 +89,6 @@ export function toMatchRecord(lead: EnrichedLead, survivorId = lead.meta.lead_id
   }
   return {
     id: lead.meta.lead_id,
-    batch: lead.meta.batch_id,
     survivorId,
     first,
     last,

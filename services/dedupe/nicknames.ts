@@ -160,13 +160,21 @@ export function nicknameEquivalent(a: string, b: string): boolean {
 export function formalNames(name: string): string[] {
   const groups = groupsByName.get(name);
   if (!groups) return [name];
-  const out = new Set<string>([name]);
-  for (const g of groups) {
-    const formal = GROUPS[g]?.[0];
-    if (formal) out.add(formal);
+  let known = formalCache.get(name);
+  if (!known) {
+    const out = new Set<string>([name]);
+    for (const g of groups) {
+      const formal = GROUPS[g]?.[0];
+      if (formal) out.add(formal);
+    }
+    known = [...out].sort();
+    formalCache.set(name, known);
   }
-  return [...out].sort();
+  return known;
 }
+
+/** Only names of the table are cached, so the cache is bounded by the table's size. */
+const formalCache = new Map<string, string[]>();
 
 /** All folded names of the table: the benchmark generator draws nicknames from it. */
 export function nicknamesOf(name: string): string[] {

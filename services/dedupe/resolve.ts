@@ -43,9 +43,7 @@ export function resolveBatch(
 ): Resolution {
   const leads = [...input].sort(byRowThenId);
   const prepared = leads.map((l) => prepare(toMatchRecord(l)));
-  // A batch finalized again after a crash finds its own leads in the index: they are not history.
-  const batches = new Set(leads.map((l) => l.meta.batch_id));
-  const past = history.filter((h) => !batches.has(h.batch)).map((h) => prepare(h));
+  const past = history.filter(isHistoryOf(leads)).map((h) => prepare(h));
   const n = leads.length;
 
   // Every comparison, both directions: confidences need the best match inside and outside a cluster.
@@ -134,6 +132,16 @@ export function resolveBatch(
       historyDuplicates,
     },
   };
+}
+
+/**
+ * Index entries that are really history for these leads. Leads resolved again (a batch finalized twice
+ * after a crash, a redelivered stream lead) find their own entries, and entries of later duplicates
+ * pointing at them: neither is an earlier record of the same person.
+ */
+export function isHistoryOf(leads: EnrichedLead[]): (h: MatchRecord) => boolean {
+  const own = new Set(leads.map((l) => l.meta.lead_id));
+  return (h) => !own.has(h.id) && !own.has(h.survivorId);
 }
 
 /** Survivor order: most complete first; ties go to the smallest (row_index, lead_id), the smaller index. */

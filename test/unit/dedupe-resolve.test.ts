@@ -123,6 +123,18 @@ describe('batch resolution', () => {
     expect(again.leads).toEqual(leads);
   });
 
+  it('stream leads (no batch end) resolve one by one against the history, earlier stream leads included', () => {
+    const stream = (row: number, fields: Partial<StandardizedFields>) =>
+      lead(row, fields, { batch_id: 'stream_acct', lead_id: `stream_acct:${row}` });
+    let history = resolveBatch([stream(0, {})], [], DEFAULT_SETTINGS).historyEntries;
+    const second = resolveBatch([stream(1, { first_name: 'Rob', email: null })], history, DEFAULT_SETTINGS);
+    expect(second.leads[0]?.dedup).toMatchObject({ is_duplicate: true, survivor_id: 'stream_acct:0' });
+    history = [...history, ...second.historyEntries];
+    // The first lead redelivered is still the survivor: neither its own entry nor its duplicate's counts.
+    const again = resolveBatch([stream(0, {})], history, DEFAULT_SETTINGS);
+    expect(again.leads[0]?.dedup.is_duplicate).toBe(false);
+  });
+
   it('union-find groups do not depend on link order', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.nat(19), fc.nat(19)), { maxLength: 40 }), (links) => {
