@@ -1,14 +1,18 @@
 import { loadConfigOrExit } from '../lib/config.ts';
 import { createRedis } from '../lib/redis.ts';
-import { runPhaseService } from '../runtime/index.ts';
+import { runPhaseService, serviceRegistry } from '../runtime/index.ts';
 import { VerifyConfig } from './config.ts';
 import { createVerifyContext } from './context.ts';
+import { VerifyMetrics } from './metrics.ts';
 import { verifyPhase } from './phase.ts';
 
 // The verify service: leads.standardized → leads.verified. Signals drain and exit (runtime).
 const config = loadConfigOrExit(VerifyConfig);
 const redis = createRedis(config.REDIS_URL, 'leedrush-verify');
-const service = await runPhaseService(verifyPhase(createVerifyContext(config, redis)), { config });
+const ctx = createVerifyContext(config, redis);
+const registry = serviceRegistry('verify');
+const phase = verifyPhase(ctx, new VerifyMetrics(registry, ctx.cache));
+const service = await runPhaseService(phase, { config, registry });
 service.log.info(
   {
     smtpProbe: config.SMTP_PROBE_ENABLED,

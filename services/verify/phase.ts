@@ -4,6 +4,7 @@ import { definePhase } from '../runtime/phase.ts';
 import { ok, type PhaseResult } from '../runtime/result.ts';
 import type { VerifyContext } from './context.ts';
 import { type EmailVerdict, verifyEmail } from './email.ts';
+import type { VerifyMetrics } from './metrics.ts';
 import { applyLineCheck, classifyPhone, type PhoneVerdict, worthLineCheck } from './phone.ts';
 
 /**
@@ -50,12 +51,16 @@ function toVerification(email: EmailVerdict, phone: PhoneVerdict): Verification 
   };
 }
 
-/** The phase as the runtime (Kafka service or embedded chain) runs it. */
-export function verifyPhase(ctx: VerifyContext) {
+/** The phase as the runtime (Kafka service or embedded chain) runs it; metrics are optional. */
+export function verifyPhase(ctx: VerifyContext, metrics?: VerifyMetrics) {
   return definePhase<StandardizedLead, VerifiedLead>({
     name: 'verify',
     input: { topic: TOPICS.standardized, record: 'StandardizedLead' },
     output: { topic: TOPICS.verified, record: 'VerifiedLead' },
-    phase: (input) => verifyLead(input, ctx),
+    phase: async (input) => {
+      const result = await verifyLead(input, ctx);
+      if (result.kind === 'ok') metrics?.record(result.value.verification);
+      return result;
+    },
   });
 }

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import { createServer as createTcpServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
@@ -31,6 +32,7 @@ let smtp: SmtpServers;
 let lookup: Server;
 let service: ChildProcess;
 let output = '';
+let metricsPort = 0;
 let kafka: Kafka;
 let codec: AvroCodec;
 
@@ -51,6 +53,7 @@ beforeAll(async () => {
     res.end(JSON.stringify({ phone_number: e164, valid: true, line_type_intelligence: lti }));
   });
   await new Promise<void>((r) => lookup.listen(0, '127.0.0.1', r));
+  metricsPort = await freePort();
   kafka = new Kafka({ clientId: 'verify-it', brokers: config.KAFKA_BROKERS, logLevel: logLevel.ERROR });
   codec = new AvroCodec(registrySchemaSource(config.SCHEMA_REGISTRY_URL));
   service = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'services', 'verify', 'main.ts')], {
@@ -59,7 +62,7 @@ beforeAll(async () => {
       ...process.env,
       LEEDRUSH_PREFIX: config.LEEDRUSH_PREFIX,
       CLICKHOUSE_DATABASE: config.CLICKHOUSE_DATABASE,
-      METRICS_PORT: '0',
+      METRICS_PORT: String(metricsPort),
       LOG_LEVEL: 'warn',
       DNS_SERVERS: dns.address,
       DNS_TIMEOUT_MS: '300',
@@ -270,7 +273,30 @@ describe('verify service through Kafka', () => {
     expect(byId.get('vb:0')?.verification.mx_hosts).toEqual(['mx.acme.test']);
     expect(byId.get('vb:6')?.verification.email_role).toBe(true);
   });
+
+  it('counts verdicts and DNS cache use on /metrics', async () => {
+    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    const value = (series: string) => Number(new RegExp(`^${series} (\\d+)`, 'm').exec(text)?.[1]);
+    expect(value('leedrush_verify_email_status_total\\{status="undeliverable",service="verify"\\}')).toBe(
+      CASES.filter((c) => c.email_status === 'undeliverable').length,
+    );
+    expect(value('leedrush_verify_phone_status_total\\{status="missing",service="verify"\\}')).toBe(
+      CASES.filter((c) => c.phone_status === 'missing').length,
+    );
+    expect(
+      value('leedrush_verify_dns_cache_lookups_total\\{level="miss",service="verify"\\}'),
+    ).toBeGreaterThan(0);
+  });
 });
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createTcpServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
 
 function pick(v: VerifiedLead) {
   return { email_status: v.verification.email_status, phone_status: v.verification.phone_status };
