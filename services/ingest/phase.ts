@@ -17,7 +17,7 @@ export interface IngestDeps {
   /** Clock for rejected_at. */
   now?: () => number;
   /** Marks the batch failed with the reason (the batch tracker), when its file cannot be read at all. */
-  failBatch?: (request: BatchRequest, reason: string) => Promise<void>;
+  failBatch?: (request: BatchRequest, reason: string) => Promise<unknown>;
 }
 
 const SOURCES = new Set(['csv', 'json', 'ndjson', 'api']);
