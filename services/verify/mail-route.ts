@@ -15,7 +15,7 @@ export type MailRoute =
   /** Timeout, SERVFAIL, refused...: says nothing about the domain, and is never cached. */
   | { kind: 'unresolved'; reason: string };
 
-/** The node:dns/promises Resolver calls this module uses (a narrower type keeps it mockable-free). */
+/** The calls this module makes on a node:dns/promises Resolver. */
 export type DnsClient = Pick<Resolver, 'resolveMx' | 'resolve4' | 'resolve6'>;
 
 export type TtlPolicy = {
