@@ -19,6 +19,10 @@ const MAILTO = /^mailto:/i;
 const BRACKETED = /<([^<>]*)>[^<>]*$/;
 // Several addresses in one cell ("a@x.com; b@y.com"): the first one is the lead's.
 const LIST_SEPARATOR = /[;,\s]+/;
+// Addresses written to dodge scrapers, "jane(at)acme.com", "jane [at] acme [dot] com": only the bracketed
+// forms, which are unambiguous ("jane at acme" in plain words is left for verify to judge).
+const OBFUSCATED_AT = /\s*[([{]\s*at\s*[)\]}]\s*/gi;
+const OBFUSCATED_DOT = /\s*[([{]\s*dot\s*[)\]}]\s*/gi;
 const WRAPPING = /^["'([{<]+|["')\]}>.;,:]+$/g;
 
 export function standardizeEmail(raw: string | null | undefined): StandardEmail | null {
@@ -26,6 +30,7 @@ export function standardizeEmail(raw: string | null | undefined): StandardEmail 
   if (text === null) return null;
   const bracketed = BRACKETED.exec(text);
   if (bracketed?.[1] !== undefined) text = bracketed[1];
+  if (!text.includes('@')) text = text.replace(OBFUSCATED_AT, '@').replace(OBFUSCATED_DOT, '.');
   const first = text.split(LIST_SEPARATOR).find((part) => part.includes('@')) ?? text;
   let address = first.toLowerCase();
   // Quotes, brackets, a mailto: scheme and its ?subject=... query, in any nesting: peel until stable.

@@ -28,6 +28,7 @@ import { standardizeCompany } from './company.ts';
 import { countryFromDomain, standardizeCountry } from './country.ts';
 import { domainFromEmail, domainFromWebsite } from './domain.ts';
 import { emailDomain, standardizeEmail } from './email.ts';
+import { standardizeLinkedin } from './linkedin.ts';
 import { memoize } from './memo.ts';
 import { standardizeName } from './name.ts';
 import { standardizePhone } from './phone.ts';
@@ -118,7 +119,7 @@ export function standardizeFields(raw: RawLead): StandardizedFields {
     country,
     phone_e164: phone?.e164 ?? null,
     phone_raw: phone?.raw ?? null,
-    linkedin_url: cleanField(raw.linkedin_url),
+    linkedin_url: standardizeLinkedin(raw.linkedin_url),
     city: cleanField(raw.city),
     industry: cleanField(raw.industry),
     employees: cleanField(raw.employees),
