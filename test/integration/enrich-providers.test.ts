@@ -12,6 +12,7 @@ import { knows } from '../../services/enrich/sandbox/data.ts';
 import {
   type FaultPatch,
   type RunningSandbox,
+  SANDBOX_KEYS,
   sandboxEnv,
   startSandbox,
 } from '../../services/enrich/sandbox/server.ts';
@@ -152,6 +153,44 @@ describe('retries', () => {
     const lookup = await hunter(ctx).verifyEmail('anna.lee@auth.com');
     expect(lookup).toMatchObject({ kind: 'failed', reason: 'auth' });
     expect(requests('hunter', 'email_verifier')).toBe(1);
+  });
+});
+
+describe('sandbox authentication', () => {
+  it('answers 401 without the key, as the real APIs do, and 200 with it', async () => {
+    const u = sandbox.url;
+    const get = (path: string, headers: Record<string, string> = {}) => fetch(`${u}${path}`, { headers });
+    expect((await get('/api/v1/organizations/enrich?domain=a.com')).status).toBe(401);
+    expect(
+      (await get('/api/v1/organizations/enrich?domain=a.com', { 'x-api-key': SANDBOX_KEYS.apollo })).status,
+    ).toBe(200);
+    expect((await get('/v2/companies/find?domain=a.com')).status).toBe(401);
+    const basic = `Basic ${Buffer.from(`${SANDBOX_KEYS.clearbit}:`).toString('base64')}`;
+    expect([200, 404]).toContain(
+      (await get('/v2/companies/find?domain=a.com', { authorization: basic })).status,
+    );
+    expect((await get('/v2/domain-search?domain=a.com&api_key=nope')).status).toBe(401);
+    expect((await get(`/v2/domain-search?domain=a.com&api_key=${SANDBOX_KEYS.hunter}`)).status).toBe(200);
+    const token = await fetch(`${u}/v1/oauth/access_token`, {
+      method: 'POST',
+      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: 'x', client_secret: 'y' }),
+    });
+    expect(token.status).toBe(401);
+    const profile = await fetch(`${u}/v1/get-profile-by-email`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer not-issued' },
+      body: new URLSearchParams({ email: 'a@b.com' }),
+    });
+    expect(profile.status).toBe(401);
+  });
+
+  it('rejects a malformed fault configuration', async () => {
+    const res = await fetch(`${sandbox.url}/__sandbox/config`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ hunter: { error_rate: 2 } }),
+    });
+    expect(res.status).toBe(400);
   });
 });
 
