@@ -27,6 +27,11 @@ interface PhaseCommon<In, Out> {
   /** Phase name: consumer group `leedrush.<name>`, `dlq_phase` header, log and metric label. */
   name: string;
   input: { topic: string; record: RecordName };
+  /**
+   * More topics read by the same consumer group, each with its own record and DLQ (the sink reads
+   * leads.scored and leads.failed). `ctx.baseTopic` tells which topic an input came from.
+   */
+  moreInputs?: ReadonlyArray<{ topic: string; record: RecordName }>;
   /** Absent for terminal consumers (e.g. a sink): `ok` then just means "done". */
   output?: { topic: string; record: RecordName };
   /** Message key of an output (its partition). Default: the input message's key. */

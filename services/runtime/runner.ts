@@ -11,7 +11,7 @@ import { pollLag } from './lag.ts';
 import { createLogger, kafkaLogCreator, kafkaLogLevel, type Logger } from './logger.ts';
 import { RuntimeMetrics, serviceRegistry } from './metrics.ts';
 import type { PhaseDefinition } from './phase.ts';
-import { type Pipeline, processBatch } from './pipeline.ts';
+import { type Pipeline, type PipelineTopics, processBatch } from './pipeline.ts';
 import { registrySchemaSource } from './registry.ts';
 import { backoffMs, errorMessage, type RetryPolicy } from './retry.ts';
 
@@ -56,7 +56,7 @@ interface Clients {
 }
 
 /**
- * Runs a phase as a Kafka service (DESIGN.md): consumer group `leedrush.<phase>` on the input topic,
+ * Runs a phase as a Kafka service (DESIGN.md): consumer group `leedrush.<phase>` on the input topic(s),
  * at-least-once (offsets are committed only after the broker acknowledged what the batch produced),
  * rejects to leads.failed, poison to `<input>.dlq`, /health and /metrics on METRICS_PORT.
  */
@@ -76,39 +76,50 @@ export async function runPhaseService<In, Out>(
     capMs: 10_000,
   };
   const prefix = config.LEEDRUSH_PREFIX;
-  const topics = {
-    input: topicName(prefix, def.input.topic),
-    baseInput: def.input.topic,
-    output: def.output ? topicName(prefix, def.output.topic) : undefined,
-    failed: topicName(prefix, TOPICS.failed),
-    dlq: dlqTopicName(prefix, def.input.topic),
-  };
+  const output = def.output ? topicName(prefix, def.output.topic) : undefined;
+  const failed = topicName(prefix, TOPICS.failed);
+  const inputs = [def.input, ...(def.moreInputs ?? [])].map(({ topic, record }) => ({
+    record,
+    topics: {
+      input: topicName(prefix, topic),
+      baseInput: topic,
+      output,
+      failed,
+      dlq: dlqTopicName(prefix, topic),
+    } satisfies PipelineTopics,
+  }));
+  const inputTopics = inputs.map((i) => i.topics.input);
   const group = groupId(prefix, def.name);
   let stopping = false;
   let clients: Clients | undefined;
   let stopLag = () => {};
-  log.info({ topics, group, port: ops.port }, 'starting');
+  log.info({ inputs: inputTopics, output, group, port: ops.port }, 'starting');
 
   const start = async (): Promise<void> => {
     const codec = new AvroCodec(registrySchemaSource(config.SCHEMA_REGISTRY_URL));
-    const pipeline: Pipeline<In, Out> = {
-      def,
-      topics,
-      decoder: codec.decoderFor<In>(def.input.record),
-      encoder:
-        def.output && topics.output
-          ? await codec.encoderFor<Out>(topics.output, def.output.record)
-          : undefined,
-      rejectionEncoder: def.rejectionOf
-        ? await codec.encoderFor<LeadRejection>(topics.failed, 'LeadRejection')
-        : undefined,
-      retry,
-      concurrency: config.RUNTIME_BATCH_CONCURRENCY,
-      flushAt: opts.flushAt ?? 5_000,
-      metrics,
-      log,
-      stopping: () => stopping,
-    };
+    const encoder = def.output && output ? await codec.encoderFor<Out>(output, def.output.record) : undefined;
+    const rejectionEncoder = def.rejectionOf
+      ? await codec.encoderFor<LeadRejection>(failed, 'LeadRejection')
+      : undefined;
+    // One pipeline per input topic: its own decoder and DLQ, the same phase and outputs.
+    const pipelines = new Map<string, Pipeline<In, Out>>(
+      inputs.map(({ record, topics }) => [
+        topics.input,
+        {
+          def,
+          topics,
+          decoder: codec.decoderFor<In>(record),
+          encoder,
+          rejectionEncoder,
+          retry,
+          concurrency: config.RUNTIME_BATCH_CONCURRENCY,
+          flushAt: opts.flushAt ?? 5_000,
+          metrics,
+          log,
+          stopping: () => stopping,
+        },
+      ]),
+    );
     const kafka = new Kafka({
       clientId: `leedrush-${def.name}`,
       brokers: config.KAFKA_BROKERS,
@@ -134,23 +145,31 @@ export async function runPhaseService<In, Out>(
     watch(c.consumer);
     await c.admin.connect();
     await requireTopics(c.admin, [
-      topics.input,
-      topics.dlq,
-      ...(topics.output ? [topics.output] : []),
-      ...(def.rejectionOf ? [topics.failed] : []),
+      ...inputs.flatMap((i) => [i.topics.input, i.topics.dlq]),
+      ...(output ? [output] : []),
+      ...(def.rejectionOf ? [failed] : []),
     ]);
     await c.producer.connect();
     await c.consumer.connect();
-    await c.consumer.subscribe({ topics: [topics.input], fromBeginning: true });
+    await c.consumer.subscribe({ topics: inputTopics, fromBeginning: true });
     await c.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently ?? 2,
-      eachBatch: (payload) => onBatch(pipeline, c.producer, payload),
+      eachBatch: (payload) => {
+        const pipeline = pipelines.get(payload.batch.topic);
+        if (!pipeline) throw new Error(`batch from unsubscribed topic ${payload.batch.topic}`);
+        return onBatch(pipeline, c.producer, payload);
+      },
     });
-    stopLag = pollLag(c.admin, group, topics.input, metrics.lag, opts.lagIntervalMs ?? 15_000, (err) =>
-      log.warn({ err: errorMessage(err) }, 'lag poll failed'),
+    const stops = inputTopics.map((topic) =>
+      pollLag(c.admin, group, topic, metrics.lag, opts.lagIntervalMs ?? 15_000, (err) =>
+        log.warn({ err: errorMessage(err), topic }, 'lag poll failed'),
+      ),
     );
+    stopLag = () => {
+      for (const stopOne of stops) stopOne();
+    };
   };
 
   const onBatch = async (pipeline: Pipeline<In, Out>, producer: Producer, payload: EachBatchPayload) => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LeadRejection, RawLead, StandardizedLead } from '../../schemas/generated.ts';
 import { frame } from '../../services/runtime/codec.ts';
-import { produceRaw, produceRawLeads, rawLead, readTopic } from '../fixtures/runtime/harness.ts';
+import { produceRaw, produceRawLeads, rawLead, readTopic, waitFor } from '../fixtures/runtime/harness.ts';
 import { usePassthrough } from '../fixtures/runtime/hooks.ts';
 
 const N = 10_000;
@@ -105,5 +105,15 @@ describe('runtime pass-through service (child process, real Kafka + registry)', 
     expect(value(/leedrush_runtime_dlq_total\{cause="decode"[^}]*\} (\d+)/)).toBe(4);
     expect(value(/leedrush_runtime_dlq_total\{cause="phase"[^}]*\} (\d+)/)).toBe(2);
     expect(value(/leedrush_runtime_retries_total\{kind="phase"[^}]*\} (\d+)/)).toBe(3);
+    // The lag gauge is polled from the broker: every input partition is listed, and all gets consumed.
+    await waitFor(
+      'zero lag on every input partition',
+      async () => {
+        const text = await (await fetch(`http://127.0.0.1:${child.port}/metrics`)).text();
+        const lags = [...text.matchAll(/leedrush_runtime_consumer_lag\{[^}]*partition="(\d)"[^}]*\} (\d+)/g)];
+        return lags.length === 6 && lags.every((m) => m[2] === '0');
+      },
+      10_000,
+    );
   });
 });

@@ -14,6 +14,7 @@ const service = await runPhaseService(passthrough, {
   maxBytesPerPartition: env('PASSTHROUGH_MAX_BYTES_PER_PARTITION'),
   maxBytes: env('PASSTHROUGH_MAX_BYTES'),
   sessionTimeout: env('PASSTHROUGH_SESSION_TIMEOUT_MS'),
+  lagIntervalMs: env('PASSTHROUGH_LAG_INTERVAL_MS'),
 });
 await service.ready;
 // The test harness waits for this line before producing or killing.

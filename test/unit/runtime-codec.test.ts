@@ -134,6 +134,19 @@ describe('AvroCodec', () => {
     });
   });
 
+  it('encodes thousands of values across buffer boundaries, and values larger than a buffer, intact', async () => {
+    const codec = new AvroCodec(memorySource().source);
+    const encoder = await codec.encoderFor<RawLead>('t', 'RawLead');
+    const decoder = codec.decoderFor<RawLead>('RawLead');
+    const leads = Array.from({ length: 3_000 }, (_, i) => rawLead(i, {}, (i * 37) % 2_000));
+    leads.push(rawLead(3_000, {}, 3 << 20));
+    const encoded = leads.map((l) => encoder.encode(l));
+    await decoder.prepare(encoded);
+    encoded.forEach((bytes, i) => {
+      expect(decoder.decode(bytes)).toEqual({ ok: true, value: leads[i] });
+    });
+  });
+
   it('names the invalid fields when a value does not match the schema', async () => {
     const codec = new AvroCodec(memorySource().source);
     const encoder = await codec.encoderFor<unknown>('t', 'RawLead');
