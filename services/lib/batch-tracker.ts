@@ -1,12 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import type { LeadRejection } from '../../schemas/generated.ts';
 
 /**
  * Batch lifecycle and progress in Redis, shared by the gateway (creates, reads) and the sink (counts).
  *
  * Invariant: each row of a batch is counted once, whatever the redeliveries. A row that reaches a
- * terminal state sets its bit (file batches: row_index) or joins a set (stream batches: lead_id); only the
- * first arrival increments the counters, atomically in one Lua call with the completion check.
+ * terminal state sets its bit (file rows: row_index) or joins a set (leads without a file row: lead_id);
+ * only the first arrival increments the counters, atomically in one Lua call with the completion check.
+ *
+ * `revision` grows with every change of the record, so a copy written elsewhere (the ClickHouse
+ * `batches` table, versioned by it) keeps the latest state whatever order concurrent writers finish in.
  */
 export type BatchStatus = 'queued' | 'processing' | 'paused' | 'completed' | 'failed' | 'streaming';
 export type TerminalOutcome = 'qualified' | 'rejected' | 'invalid' | 'duplicate' | 'failed';
@@ -30,32 +34,74 @@ export interface BatchRecord {
   started_at: string | null;
   completed_at: string | null;
   error_reason: string | null;
+  revision: number;
+  /** When the sink announced the final state (ClickHouse row, webhook event); null until then. */
+  announced_at: string | null;
 }
 
-// KEYS: batch hash, done bitmap/set, active set of the account. ARGV: row key, kind (bit|set), outcome field, now iso.
-const RECORD_TERMINAL = `
-local status = redis.call('HGET', KEYS[1], 'status')
-if not status then return {-1, 0, 0} end
-local fresh
-if ARGV[2] == 'bit' then
-  fresh = redis.call('SETBIT', KEYS[2], tonumber(ARGV[1]), 1) == 0
-else
-  fresh = redis.call('SADD', KEYS[2], ARGV[1]) == 1
+// KEYS: batch hash, done bitmap, done-id set, active set of the account, batch index of the account.
+// ARGV: batch id, account id, now iso, now ms, open ('1': a missing batch opens as a stream batch),
+// source, then one (kind, row, counter) triple per row: kind b = row index (bitmap), s = lead id (set).
+// Returns {state, fresh rows, rows_done, completed now}; state -1 unknown batch, -2 another account's.
+const RECORD_TERMINALS = `
+local h = KEYS[1]
+local status = redis.call('HGET', h, 'status')
+if not status then
+  if ARGV[5] ~= '1' then return {-1, 0, 0, 0} end
+  redis.call('HSET', h, 'batch_id', ARGV[1], 'account_id', ARGV[2], 'status', 'streaming',
+    'filename', '', 'file_path', '', 'source', ARGV[6], 'rows_total', 0, 'rows_done', 0,
+    'rows_qualified', 0, 'rows_rejected', 0, 'rows_invalid', 0, 'rows_duplicate', 0, 'rows_errored', 0,
+    'created_at', ARGV[3], 'started_at', ARGV[3], 'revision', 0)
+  redis.call('ZADD', KEYS[5], tonumber(ARGV[4]), ARGV[1])
+  status = 'streaming'
+elseif redis.call('HGET', h, 'account_id') ~= ARGV[2] then
+  return {-2, 0, 0, 0}
 end
-if not fresh then return {0, tonumber(redis.call('HGET', KEYS[1], 'rows_done')), 0} end
-redis.call('HINCRBY', KEYS[1], ARGV[3], 1)
-local done = redis.call('HINCRBY', KEYS[1], 'rows_done', 1)
+local counters = {}
+local fresh = 0
+for i = 7, #ARGV, 3 do
+  local new
+  if ARGV[i] == 'b' then
+    new = redis.call('SETBIT', KEYS[2], tonumber(ARGV[i + 1]), 1) == 0
+  else
+    new = redis.call('SADD', KEYS[3], ARGV[i + 1]) == 1
+  end
+  if new then
+    counters[ARGV[i + 2]] = (counters[ARGV[i + 2]] or 0) + 1
+    fresh = fresh + 1
+  end
+end
+if fresh == 0 then return {0, 0, tonumber(redis.call('HGET', h, 'rows_done')), 0} end
+for field, n in pairs(counters) do redis.call('HINCRBY', h, field, n) end
+local done = redis.call('HINCRBY', h, 'rows_done', fresh)
+redis.call('HINCRBY', h, 'revision', 1)
+if status == 'streaming' then
+  -- An open-ended batch: its total is what has arrived so far.
+  redis.call('HINCRBY', h, 'rows_total', fresh)
+  return {1, fresh, done, 0}
+end
 if status == 'queued' then
-  redis.call('HSET', KEYS[1], 'status', 'processing', 'started_at', ARGV[4])
+  redis.call('HSET', h, 'status', 'processing', 'started_at', ARGV[3])
   status = 'processing'
 end
-local total = tonumber(redis.call('HGET', KEYS[1], 'rows_total'))
-if status ~= 'streaming' and status ~= 'completed' and status ~= 'failed' and done >= total then
-  redis.call('HSET', KEYS[1], 'status', 'completed', 'completed_at', ARGV[4])
-  redis.call('SREM', KEYS[3], redis.call('HGET', KEYS[1], 'batch_id'))
-  return {1, done, 1}
+local total = tonumber(redis.call('HGET', h, 'rows_total'))
+if status ~= 'completed' and status ~= 'failed' and done >= total then
+  redis.call('HSET', h, 'status', 'completed', 'completed_at', ARGV[3])
+  redis.call('SREM', KEYS[4], ARGV[1])
+  return {1, fresh, done, 1}
 end
-return {1, done, 0}
+return {1, fresh, done, 0}
+`;
+
+// KEYS: batch hash, active set. ARGV: account id, batch id, reason, now iso.
+const FAIL = `
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status or redis.call('HGET', KEYS[1], 'account_id') ~= ARGV[1] then return -1 end
+if status == 'completed' or status == 'failed' then return 0 end
+redis.call('HSET', KEYS[1], 'status', 'failed', 'error_reason', ARGV[3], 'completed_at', ARGV[4])
+redis.call('HINCRBY', KEYS[1], 'revision', 1)
+redis.call('SREM', KEYS[2], ARGV[2])
+return 1
 `;
 
 // KEYS: active set, batch hash, account index. ARGV: limit (-1 = none), batch id, score, then field/value pairs.
@@ -85,6 +131,82 @@ export interface RecordResult {
   /** True exactly once: for the row that completed the batch. */
   completedNow: boolean;
 }
+
+/** A row of a batch that reached a terminal state: its counting identity and outcome. */
+export interface TerminalRow {
+  row: number | string;
+  outcome: TerminalOutcome;
+}
+
+export interface RecordManyOptions {
+  /** A batch the tracker does not know opens as a stream batch (status streaming) of the account. */
+  openStream?: boolean;
+  /** The `source` of a stream batch opened here. */
+  source?: string;
+}
+
+export interface RecordManyResult {
+  /** counted; unknown (no such batch, not opened); foreign (the batch belongs to another account). */
+  state: 'counted' | 'unknown' | 'foreign';
+  /** Rows counted for the first time; the rest were redeliveries. */
+  fresh: number;
+  rowsDone: number;
+  /** True in exactly one call: the one that completed the batch. */
+  completedNow: boolean;
+}
+
+/** Rows per Lua call: bounds how long one call holds Redis. */
+const ROWS_PER_CALL = 2_000;
+
+/**
+ * The identity a row is counted by: its row index when its lead id is `<batch_id>:<row_index>` (a row of
+ * an uploaded file, also when rejected), else the lead id (direct producers, stream batches).
+ */
+export function terminalRow(batchId: string, leadId: string, rowIndex: number | null): number | string {
+  return rowIndex !== null &&
+    Number.isInteger(rowIndex) &&
+    rowIndex >= 0 &&
+    leadId === `${batchId}:${rowIndex}`
+    ? rowIndex
+    : leadId;
+}
+
+/** `rows_failed` of the batch object: rejected in some phase + scored INVALID. */
+export const rowsFailed = (b: BatchRecord): number => b.rows_errored + b.rows_invalid;
+
+/** `quality_yield` of the batch object: qualified / total × 100, one decimal. */
+export const qualityYield = (b: BatchRecord): number =>
+  b.rows_total > 0 ? Math.round((b.rows_qualified / b.rows_total) * 1000) / 10 : 0;
+
+/**
+ * The signal that a batch failed as a whole (its file cannot be read): a LeadRejection on leads.failed
+ * with this reason, phase `ingest`, no row, lead id `<batch_id>:batch` and the error reason as detail.
+ * The sink turns it into status failed, the ClickHouse batch row and a `batch.failed` event.
+ */
+export const BATCH_FAILED_REASON = 'batch_failed';
+
+export function batchFailure(
+  batchId: string,
+  accountId: string,
+  errorReason: string,
+  now = Date.now(),
+): LeadRejection {
+  return {
+    lead_id: `${batchId}:batch`,
+    account_id: accountId,
+    batch_id: batchId,
+    row_index: null,
+    line_number: null,
+    phase: 'ingest',
+    reason: BATCH_FAILED_REASON,
+    detail: errorReason,
+    original: {},
+    rejected_at: now,
+  };
+}
+
+export const isBatchFailure = (r: LeadRejection): boolean =>
+  r.reason === BATCH_FAILED_REASON && r.row_index === null;
 
 export function newBatchId(): string {
   return `batch_${randomBytes(6).toString('hex')}`;
@@ -120,6 +242,8 @@ export class BatchTracker {
       started_at: null,
       completed_at: null,
       error_reason: null,
+      revision: 0,
+      announced_at: null,
     };
     const fields = Object.entries(batch).flatMap(([k, v]) => (v === null ? [] : [k, String(v)]));
     const created = await this.redis.eval(
@@ -170,38 +294,81 @@ export class BatchTracker {
     outcome: TerminalOutcome,
     now = new Date(),
   ): Promise<RecordResult> {
-    const bit = typeof row === 'number';
-    const [state, done, completed] = (await this.redis.eval(
-      RECORD_TERMINAL,
-      3,
-      this.key('batch', batchId),
-      this.key('batch', batchId, 'done'),
-      this.key('active', accountId),
-      String(row),
-      bit ? 'bit' : 'set',
-      `rows_${outcome === 'failed' ? 'errored' : outcome}`,
-      now.toISOString(),
-    )) as [number, number, number];
-    if (state === -1) throw new Error(`batch ${batchId} is unknown`);
-    return { fresh: state === 1, rowsDone: done, completedNow: completed === 1 };
+    const r = await this.recordTerminals(batchId, accountId, [{ row, outcome }], {}, now);
+    if (r.state !== 'counted') throw new Error(`batch ${batchId} is ${r.state}`);
+    return { fresh: r.fresh === 1, rowsDone: r.rowsDone, completedNow: r.completedNow };
   }
 
+  /**
+   * Counts many terminal rows of one batch in one round trip (Lua calls of ROWS_PER_CALL rows, each
+   * atomic). Redelivered rows are not counted again; `completedNow` is true in exactly one call.
+   */
+  async recordTerminals(
+    batchId: string,
+    accountId: string,
+    rows: readonly TerminalRow[],
+    options: RecordManyOptions = {},
+    now = new Date(),
+  ): Promise<RecordManyResult> {
+    const keys = [
+      this.key('batch', batchId),
+      this.key('batch', batchId, 'done'),
+      this.key('batch', batchId, 'done-ids'),
+      this.key('active', accountId),
+      this.key('batches', accountId),
+    ];
+    const head = [
+      batchId,
+      accountId,
+      now.toISOString(),
+      String(now.getTime()),
+      options.openStream ? '1' : '0',
+      options.source ?? 'kafka',
+    ];
+    const pipeline = this.redis.pipeline();
+    for (let start = 0; start < Math.max(rows.length, 1); start += ROWS_PER_CALL) {
+      const args = [...head];
+      for (const { row, outcome } of rows.slice(start, start + ROWS_PER_CALL)) {
+        args.push(typeof row === 'number' ? 'b' : 's', String(row), counterOf(outcome));
+      }
+      pipeline.eval(RECORD_TERMINALS, keys.length, ...keys, ...args);
+    }
+    const result: RecordManyResult = { state: 'counted', fresh: 0, rowsDone: 0, completedNow: false };
+    for (const [err, reply] of (await pipeline.exec()) ?? []) {
+      if (err) throw err;
+      const [state, fresh, done, completed] = reply as [number, number, number, number];
+      if (state < 0) return { ...result, state: state === -1 ? 'unknown' : 'foreign' };
+      result.fresh += fresh;
+      result.rowsDone = Math.max(result.rowsDone, done);
+      result.completedNow ||= completed === 1;
+    }
+    return result;
+  }
+
+  /**
+   * Marks a queued or running batch failed with the reason. Nothing changes for an unknown batch,
+   * another account's, or one already completed or failed: the first final state stands.
+   */
   async fail(batchId: string, accountId: string, reason: string, now = new Date()): Promise<void> {
-    await this.redis
-      .multi()
-      .hset(
-        this.key('batch', batchId),
-        'status',
-        'failed',
-        'error_reason',
-        reason,
-        'completed_at',
-        now.toISOString(),
-      )
-      .srem(this.key('active', accountId), batchId)
-      .exec();
+    await this.redis.eval(
+      FAIL,
+      2,
+      this.key('batch', batchId),
+      this.key('active', accountId),
+      accountId,
+      batchId,
+      reason,
+      now.toISOString(),
+    );
+  }
+
+  /** Records that the final state was announced (ClickHouse row written, webhook event published). */
+  async markAnnounced(batchId: string, now = new Date()): Promise<void> {
+    await this.redis.hset(this.key('batch', batchId), 'announced_at', now.toISOString());
   }
 }
+
+const counterOf = (outcome: TerminalOutcome): string => `rows_${outcome === 'failed' ? 'errored' : outcome}`;
 
 function parseBatch(h: Record<string, string>): BatchRecord {
   const n = (k: string) => Number(h[k] ?? 0);
@@ -223,5 +390,7 @@ function parseBatch(h: Record<string, string>): BatchRecord {
     started_at: h.started_at ?? null,
     completed_at: h.completed_at ?? null,
     error_reason: h.error_reason ?? null,
+    revision: n('revision'),
+    announced_at: h.announced_at ?? null,
   };
 }
