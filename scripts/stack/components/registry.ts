@@ -101,17 +101,7 @@ export const registry: Component = {
   prepare,
   launch: (ctx) => ({
     cmd: findJava(JAVA_MAJOR),
-    args: [
-      '-Xms128m',
-      '-Xmx512m',
-      '-XX:+UseSerialGC',
-      // Class-data sharing archive written on the first clean exit and reused after: JVM start-up on
-      // two busy cores is what makes the registry the slowest component to come up.
-      '-XX:+AutoCreateSharedArchive',
-      `-XX:SharedArchiveFile=${join(appDir(ctx.paths), 'app-cds.jsa')}`,
-      '-jar',
-      join(appDir(ctx.paths), 'quarkus-run.jar'),
-    ],
+    args: ['-Xms128m', '-Xmx512m', '-XX:+UseSerialGC', '-jar', join(appDir(ctx.paths), 'quarkus-run.jar')],
     cwd: appDir(ctx.paths),
     env: registryEnv({
       port,
