@@ -35,7 +35,8 @@
  * stand before the role: "Regional Sales Director" → "Regional Director of Sales"; for a Manager every
  * qualifier of its title moves in front ("Manager, Global Accounts" → "Global Accounts Manager").
  */
-import { capitalize, cleanField } from '../lib/text.ts';
+import { capitalize, cleanField, foldForKey } from '../lib/text.ts';
+import { germanCompound, INTL_PHRASES, INTL_WORDS, MAX_INTL_PHRASE } from './title-intl.ts';
 
 export type Seniority = 'C-level' | 'VP' | 'Director' | 'Manager' | 'Senior' | 'Entry' | 'Unknown';
 export type Department =
@@ -403,6 +404,12 @@ const DISPLAY: ReadonlyMap<string, string> = new Map(
     to: 'to',
     in: 'in',
     on: 'on',
+    de: 'de',
+    del: 'del',
+    la: 'la',
+    du: 'du',
+    des: 'des',
+    di: 'di',
     ios: 'iOS',
     saas: 'SaaS',
     devops: 'DevOps',
@@ -447,6 +454,20 @@ interface Token {
   separator?: Separator;
 }
 
+/** The longest phrase of `table` that starts at words[start]. */
+function longestPhrase(
+  words: string[],
+  start: number,
+  table: ReadonlyMap<string, string>,
+  maxSize: number,
+): { value: string; size: number } | undefined {
+  for (let size = Math.min(maxSize, words.length - start); size >= 1; size--) {
+    const value = table.get(words.slice(start, start + size).join(' '));
+    if (value !== undefined) return { value, size };
+  }
+  return undefined;
+}
+
 function tokenize(text: string): Token[] {
   const prepared = text
     .toLowerCase()
@@ -459,26 +480,31 @@ function tokenize(text: string): Token[] {
     .replace(/,/g, ' , ')
     .replace(/\s[&+]\s/g, ' & ')
     .replace(/\//g, ' / ');
+  const raws = prepared.split(' ').filter((raw) => raw !== '');
+  const folded = raws.map(foldForKey);
   const expanded: string[] = [];
-  for (const raw of prepared.split(' ')) {
-    if (raw === '') continue;
-    const expansion = ABBREVIATIONS.get(raw);
+  for (let i = 0; i < raws.length; ) {
+    const phrase = longestPhrase(folded, i, INTL_PHRASES, MAX_INTL_PHRASE);
+    if (phrase !== undefined) {
+      expanded.push(...phrase.value.split(' '));
+      i += phrase.size;
+      continue;
+    }
+    const raw = raws[i] ?? '';
+    const key = folded[i] ?? '';
+    const expansion = ABBREVIATIONS.get(raw) ?? INTL_WORDS.get(key) ?? germanCompound(key);
     if (expansion === undefined) expanded.push(raw);
     else expanded.push(...expansion.split(' '));
+    i++;
   }
   const tokens: Token[] = [];
   for (let i = 0; i < expanded.length; ) {
-    let matched = false;
-    for (let size = Math.min(MAX_PHRASE, expanded.length - i); size >= 1; size--) {
-      const phrase = PHRASES.get(expanded.slice(i, i + size).join(' '));
-      if (phrase !== undefined) {
-        tokens.push(...phrase.split(' ').map((word) => ({ word })));
-        i += size;
-        matched = true;
-        break;
-      }
+    const phrase = longestPhrase(expanded, i, PHRASES, MAX_PHRASE);
+    if (phrase !== undefined) {
+      tokens.push(...phrase.value.split(' ').map((word) => ({ word })));
+      i += phrase.size;
+      continue;
     }
-    if (matched) continue;
     const word = expanded[i] ?? '';
     i++;
     if (word === '&' || word === 'and' || word === '/') tokens.push({ word, separator: 'and' });
@@ -539,7 +565,22 @@ function segmentsOf(tokens: Token[]): Segment[] {
   return segments;
 }
 
-const FUNCTION_FILLER = new Set(['of', 'for', 'the', 'in']);
+// Connecting words of a function, English and Romance ("Jefe de Ventas", "Directeur du Marketing").
+const FUNCTION_FILLER = new Set([
+  'of',
+  'for',
+  'the',
+  'in',
+  'de',
+  'del',
+  'della',
+  'di',
+  'du',
+  'des',
+  'la',
+  'da',
+  'do',
+]);
 
 function functionWords(words: string[], roleAt: number, qualifierEnd: number): string[] {
   const roleWord = words[roleAt];
