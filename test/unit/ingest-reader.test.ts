@@ -96,6 +96,25 @@ describe('encodings', () => {
     }
   });
 
+  it('decides a late encoding the same way however the bytes are chunked', async () => {
+    const ascii = `email,name\n${'a@b.com,plain ascii\n'.repeat(5000)}`;
+    // Valid UTF-8 first, stray Windows-1252 bytes further on: the 4 KiB from the first non-ASCII byte decide.
+    const bytes = Buffer.concat([
+      Buffer.from(ascii),
+      Buffer.from('z@b.com,Zoë\n'.repeat(400)),
+      Buffer.from([...Buffer.from('late@b.com,Zo'), 0xeb, 0x0a]),
+    ]);
+    const reads = [];
+    for (const size of [13, 101, 4096, 65536, bytes.length]) {
+      const upload = await openUpload(chunked(bytes, size));
+      const items: ReaderItem[] = [];
+      for await (const item of upload.items) items.push(item);
+      reads.push({ encoding: upload.encoding, items });
+    }
+    expect(reads[0]?.encoding).toBe('utf-8');
+    for (const read of reads) expect(read).toEqual(reads[0]);
+  });
+
   it('keeps a row with broken UTF-8 inside a UTF-8 file, with U+FFFD and a warning', async () => {
     const bytes = Buffer.concat([
       Buffer.from('email,name\nok@x.com,Zoë\nbad@x.com,Zo'),

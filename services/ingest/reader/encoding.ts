@@ -2,8 +2,8 @@ import { isAscii, isUtf8 } from 'node:buffer';
 import iconv from 'iconv-lite';
 
 /**
- * `utf-8?` is the undecided case: everything seen so far is ASCII. The decoder settles it on the first
- * chunk with a non-ASCII byte (valid UTF-8 → UTF-8, else Windows-1252), so a file whose first accent
+ * `utf-8?` is the undecided case: everything seen so far is ASCII. The decoder settles it on the bytes
+ * from the first non-ASCII one (UTF-8 if they are, else Windows-1252), so a file whose first accent
  * comes after the sample is still decoded right.
  */
 export type Encoding = 'utf-8' | 'utf-16le' | 'utf-16be' | 'windows-1252' | 'utf-8?';
@@ -97,6 +97,18 @@ function utf8Evidence(bytes: Uint8Array): { valid: number; invalid: number } {
   return { valid, invalid };
 }
 
+/**
+ * An undecided (ASCII so far) file is decided on this many bytes from its first non-ASCII one: the
+ * same bytes however the stream is chunked, so the gateway and ingest decide alike.
+ */
+const DECIDE_WINDOW = 4096;
+
+function firstNonAscii(bytes: Buffer): number {
+  if (isAscii(bytes)) return -1;
+  for (let i = 0; i < bytes.length; i++) if ((bytes[i] as number) >= 0x80) return i;
+  return -1;
+}
+
 interface TextDecoderLike {
   write(bytes: Buffer): string;
   end(): string | undefined;
@@ -126,7 +138,13 @@ export async function* decodeStream(
   let skip = detected.bomLength;
   let decoder: TextDecoderLike | null =
     detected.encoding === 'utf-8?' ? null : iconvDecoder(detected.encoding);
+  // Undecided: bytes from the first non-ASCII one on, until there are DECIDE_WINDOW of them.
   let held: Buffer | null = null;
+  const decide = (window: Buffer, complete: boolean) => {
+    const encoding = classify8bit(window, complete) === 'windows-1252' ? 'windows-1252' : 'utf-8';
+    settled(encoding);
+    return iconvDecoder(encoding);
+  };
   for await (let chunk of chunks) {
     if (skip > 0) {
       const n = Math.min(skip, chunk.length);
@@ -135,28 +153,29 @@ export async function* decodeStream(
     }
     if (chunk.length === 0) continue;
     if (decoder === null) {
-      if (held) {
-        chunk = Buffer.concat([held, chunk]);
-        held = null;
+      if (held === null) {
+        const first = firstNonAscii(chunk);
+        if (first === -1) {
+          yield chunk.toString('latin1');
+          continue;
+        }
+        if (first > 0) yield chunk.toString('latin1', 0, first);
+        held = chunk.subarray(first);
+      } else {
+        held = Buffer.concat([held, chunk]);
       }
-      const tail = incompleteTail(chunk);
-      const body = chunk.subarray(0, chunk.length - tail);
-      if (isAscii(body)) {
-        // Nothing to decide by yet (at most a character cut at the end): wait for the next chunk.
-        if (tail > 0) held = Buffer.from(chunk.subarray(body.length));
-        if (body.length > 0) yield body.toString('latin1');
-        continue;
-      }
-      const encoding = classify8bit(body, true) === 'windows-1252' ? 'windows-1252' : 'utf-8';
-      settled(encoding);
-      decoder = iconvDecoder(encoding);
+      if (held.length < DECIDE_WINDOW) continue;
+      decoder = decide(held.subarray(0, DECIDE_WINDOW), false);
+      chunk = held;
+      held = null;
     }
     const text = decoder.write(chunk);
     if (text.length > 0) yield text;
   }
-  if (held) {
-    settled('windows-1252');
-    yield iconvDecoder('windows-1252').write(held);
+  if (held !== null) {
+    decoder = decide(held, true);
+    const text = decoder.write(held);
+    if (text.length > 0) yield text;
   }
   const rest = decoder?.end();
   if (rest) yield rest;

@@ -64,6 +64,11 @@ export interface OpenedUpload {
   items: AsyncIterable<ReaderItem>;
 }
 
+/**
+ * Encoding, format and delimiter are decided on exactly this much of the start of the file (bytes, then
+ * decoded characters), whatever the chunking: the gateway (reading the upload as it arrives) and ingest
+ * (reading it from the store) must decide alike, so rows_detected is the count ingest produces.
+ */
 const SAMPLE_BYTES = 64 * 1024;
 /** JSON: how many leading elements (and at most how much of their text) to search for an email key. */
 const LOOKAHEAD_ELEMENTS = 100;
@@ -86,23 +91,25 @@ export async function openUpload(
   const max = options.maxRecordChars ?? DEFAULT_MAX_RECORD_CHARS;
   const bytes = new Peekable(asBuffers(input)[Symbol.asyncIterator]());
   try {
-    const head = await bytes.peek((chunks) => totalLength(chunks) >= SAMPLE_BYTES);
-    const sample = Buffer.concat(head.items);
+    const head = await bytes.peek((chunks) => totalLength(chunks) > SAMPLE_BYTES);
+    const sample = Buffer.concat(head.items).subarray(0, SAMPLE_BYTES);
+    const wholeFile = head.complete && totalLength(head.items) <= SAMPLE_BYTES;
     if (sample.length === 0) throw new UploadFormatError('empty_file', 'the file is empty');
     checkNotBinary(sample);
-    const detected = detectEncoding(sample, head.complete);
+    const detected = detectEncoding(sample, wholeFile);
     let encoding: Exclude<Encoding, 'utf-8?'> = detected.encoding === 'utf-8?' ? 'utf-8' : detected.encoding;
     const text = new Peekable(
       decodeStream(bytes, detected, (settled) => {
         if (settled !== 'utf-8?') encoding = settled;
       })[Symbol.asyncIterator](),
     );
-    const textHead = await text.peek((chunks) => totalLength(chunks) >= SAMPLE_BYTES);
-    const sampleText = textHead.items.join('');
-    const format = detectFormat(sampleText, textHead.complete, filename);
+    const textHead = await text.peek((chunks) => totalLength(chunks) > SAMPLE_BYTES);
+    const sampleText = textHead.items.join('').slice(0, SAMPLE_BYTES);
+    const allText = textHead.complete && totalLength(textHead.items) <= SAMPLE_BYTES;
+    const format = detectFormat(sampleText, allText, filename);
     let opened: Omit<OpenedUpload, 'format' | 'encoding'>;
     if (format === 'csv') {
-      const delimiter = sniffDelimiter(sampleText, textHead.complete, filename);
+      const delimiter = sniffDelimiter(sampleText, allText, filename);
       const tokenizer = new CsvTokenizer(delimiter.charCodeAt(0), max);
       opened = { delimiter, ...(await openCsv(tokenize(text, tokenizer))) };
     } else {
