@@ -1,6 +1,7 @@
 import { jaroWinkler } from '@skyra/jaro-winkler';
 import { doubleMetaphone } from 'double-metaphone';
 import { distance } from 'fastest-levenshtein';
+import { LRUCache } from 'lru-cache';
 import { isFreeMailDomain, type MatchRecord } from './match-record.ts';
 import { type Levels, type MatchModel, matchProbability, totalWeight } from './model.ts';
 import { nicknameEquivalent } from './nicknames.ts';
@@ -24,13 +25,28 @@ export interface Comparison {
   swapped: boolean;
 }
 
+/**
+ * Double-metaphone codes by folded name. Names follow a steep frequency curve (a list holds many
+ * Smiths and Johns), so a bounded cache saves most of the encoding work.
+ */
+const codesCache = new LRUCache<string, [string, string]>({ max: 50_000 });
+function codesOf(name: string): [string, string] {
+  if (!name) return ['', ''];
+  let codes = codesCache.get(name);
+  if (!codes) {
+    codes = doubleMetaphone(name);
+    codesCache.set(name, codes);
+  }
+  return codes;
+}
+
 export function prepare(rec: MatchRecord): Prepared {
   const at = rec.email.lastIndexOf('@');
   const local = at < 0 ? '' : rec.email.slice(0, at);
   return {
     rec,
-    firstCodes: rec.first ? doubleMetaphone(rec.first) : ['', ''],
-    lastCodes: rec.last ? doubleMetaphone(rec.last) : ['', ''],
+    firstCodes: codesOf(rec.first),
+    lastCodes: codesOf(rec.last),
     emailLocal: local.replace(/\+.*$/, '').replace(/[._\-0-9]/g, ''),
     emailDomain: at < 0 ? '' : rec.email.slice(at + 1),
     emailIsFree: at >= 0 && isFreeMailDomain(rec.email.slice(at + 1)),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BaseConfig } from '../lib/config.ts';
+import { DEFAULT_HISTORY_OPTIONS, type HistoryIndexOptions } from './history-index.ts';
 import { DEFAULT_MODEL, type MatchModel } from './model.ts';
 
 /** What the pure dedup core needs to decide. */
@@ -36,9 +37,9 @@ export const DedupeConfig = BaseConfig.extend({
   /** History entries older than this are ignored and removed; an idle account's index expires whole. */
   DEDUP_HISTORY_TTL_DAYS: positiveInt(90),
   /** Most recent lead ids kept per blocking key. */
-  DEDUP_HISTORY_KEY_CAP: positiveInt(32),
+  DEDUP_HISTORY_KEY_CAP: positiveInt(DEFAULT_HISTORY_OPTIONS.keyCap),
   /** Most recent leads kept per account; the oldest are evicted first. */
-  DEDUP_HISTORY_ACCOUNT_CAP: positiveInt(500_000),
+  DEDUP_HISTORY_ACCOUNT_CAP: positiveInt(DEFAULT_HISTORY_OPTIONS.accountCap),
 }).refine((c) => c.DEDUP_POSSIBLE_THRESHOLD <= c.DEDUP_MATCH_THRESHOLD, {
   message: 'DEDUP_POSSIBLE_THRESHOLD must not exceed DEDUP_MATCH_THRESHOLD',
   path: ['DEDUP_POSSIBLE_THRESHOLD'],
@@ -53,5 +54,14 @@ export function settingsFromEnv(env: DedupeEnv): DedupeSettings {
     possibleThreshold: env.DEDUP_POSSIBLE_THRESHOLD,
     maxBlockSize: env.DEDUP_MAX_BLOCK_SIZE,
     blockWindow: env.DEDUP_BLOCK_WINDOW,
+  };
+}
+
+export function historyOptionsFromEnv(env: DedupeEnv): HistoryIndexOptions {
+  return {
+    ...DEFAULT_HISTORY_OPTIONS,
+    ttlMs: env.DEDUP_HISTORY_TTL_DAYS * 86_400_000,
+    keyCap: env.DEDUP_HISTORY_KEY_CAP,
+    accountCap: env.DEDUP_HISTORY_ACCOUNT_CAP,
   };
 }

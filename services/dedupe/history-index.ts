@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { EnrichedLead } from '../../schemas/generated.ts';
 import { blockingKeys } from './blocking.ts';
@@ -15,55 +14,101 @@ export interface HistoryIndexOptions {
   accountCap: number;
   /** Every Redis round trip gives up after this long. */
   timeoutMs: number;
-  /** Commands sent per pipeline, so a 100,000-lead batch never builds one giant request. */
+  /** Fields per HMGET and entries per add script, so a 100,000-lead batch never builds one giant request. */
   chunk: number;
+  /** Most entries one eviction call removes (bounds the script's run time; the next write continues). */
+  evictLimit: number;
 }
 
 export const DEFAULT_HISTORY_OPTIONS: HistoryIndexOptions = {
   ttlMs: 90 * 86_400_000,
   keyCap: 32,
-  accountCap: 500_000,
+  accountCap: 200_000,
   timeoutMs: 5_000,
-  chunk: 2_000,
+  chunk: 500,
+  evictLimit: 10_000,
 };
 
-/** A MatchRecord as stored: plus when it was indexed, so expiry is exact even between cleanups. */
+/** A MatchRecord as stored: plus when it was indexed and its blocking keys (for eviction). */
 interface Stored extends MatchRecord {
   at: number;
+  keys: string[];
 }
 
-// KEYS: ids zset, records hash. ARGV: expiry cutoff (ms), account cap. Removes expired entries, then the
-// oldest beyond the cap; returns how many went. One script, so a concurrent lookup never sees an id
-// whose record is half deleted.
+// KEYS: blocks hash, records hash, ids zset. ARGV: now, ttl ms, key cap, then per entry: id, JSON, n, n
+// blocking keys. Each key's value is its lead ids, newest first, space-separated, at most `cap`.
+// One script per chunk: thousands of entries cost one round trip, and no reader sees half an entry.
+const ADD = `
+local now, cap = tonumber(ARGV[1]), tonumber(ARGV[3])
+local i = 4
+while i <= #ARGV do
+  local id, json, n = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
+  redis.call('HSET', KEYS[2], id, json)
+  redis.call('ZADD', KEYS[3], now, id)
+  for j = 1, n do
+    local k = ARGV[i + 2 + j]
+    local list = {id}
+    local current = redis.call('HGET', KEYS[1], k)
+    if current then
+      for other in string.gmatch(current, '%S+') do
+        if other ~= id and #list < cap then list[#list + 1] = other end
+      end
+    end
+    redis.call('HSET', KEYS[1], k, table.concat(list, ' '))
+  end
+  i = i + 3 + n
+end
+for _, key in ipairs(KEYS) do redis.call('PEXPIRE', key, ARGV[2]) end
+return 1
+`;
+
+// KEYS: blocks, records, ids. ARGV: expiry cutoff (ms), account cap, most entries to remove per call.
+// Removes expired entries, then the oldest beyond the cap, each from its blocking keys too; returns how
+// many went. The per-call limit bounds the script's run time; the next write continues.
 const EVICT = `
-local gone = 0
-local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1])
-for i = 1, #expired, 500 do
-  local part = {unpack(expired, i, math.min(i + 499, #expired))}
-  redis.call('HDEL', KEYS[2], unpack(part))
-  redis.call('ZREM', KEYS[1], unpack(part))
+local limit = tonumber(ARGV[3])
+local function forget(ids)
+  for _, id in ipairs(ids) do
+    local json = redis.call('HGET', KEYS[2], id)
+    if json then
+      local ok, stored = pcall(cjson.decode, json)
+      if ok and type(stored.keys) == 'table' then
+        for _, k in ipairs(stored.keys) do
+          local current = redis.call('HGET', KEYS[1], k)
+          if current then
+            local keep = {}
+            for other in string.gmatch(current, '%S+') do
+              if other ~= id then keep[#keep + 1] = other end
+            end
+            if #keep == 0 then redis.call('HDEL', KEYS[1], k) else redis.call('HSET', KEYS[1], k, table.concat(keep, ' ')) end
+          end
+        end
+      end
+      redis.call('HDEL', KEYS[2], id)
+    end
+    redis.call('ZREM', KEYS[3], id)
+  end
+  return #ids
 end
-gone = gone + #expired
-local over = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[2])
-if over > 0 then
-  local popped = redis.call('ZPOPMIN', KEYS[1], over)
-  for i = 1, #popped, 2 do redis.call('HDEL', KEYS[2], popped[i]) end
-  gone = gone + over
-end
+local gone = forget(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', '(' .. ARGV[1], 'LIMIT', 0, limit))
+local over = math.min(redis.call('ZCARD', KEYS[3]) - tonumber(ARGV[2]), limit - gone)
+if over > 0 then gone = gone + forget(redis.call('ZRANGE', KEYS[3], 0, over - 1)) end
 return gone
 `;
 
 /**
- * The account's dedup history in Redis: blocking key -> recent lead ids, lead id -> compact comparison
- * fields. Every key of an account shares one hash tag, so the index also works on Redis Cluster and
- * the eviction script may touch all of them. Blocking keys are hashed: they hold emails and names, and
- * hashing bounds the key length.
+ * The account's dedup history in Redis. Every key of an account shares one hash tag, so the index also
+ * works on Redis Cluster and one script may touch all of them:
  *
- *   <ns>:dedup:{<account>}:ids        zset  lead_id -> indexed at (ms)
- *   <ns>:dedup:{<account>}:rec        hash  lead_id -> JSON MatchRecord + at
- *   <ns>:dedup:{<account>}:k:<hash>   zset  lead_id -> indexed at (ms), newest keyCap kept
+ *   <ns>:dedup:{<account>}:blocks   hash  blocking key -> lead ids, newest first, at most keyCap
+ *   <ns>:dedup:{<account>}:rec      hash  lead_id -> JSON MatchRecord + indexed-at + its blocking keys
+ *   <ns>:dedup:{<account>}:ids      zset  lead_id -> indexed at (ms): the eviction order
  *
- * All of them expire ttlMs after the account's last write, so an idle account leaves nothing behind.
+ * Hashes, not a key per blocking key: a lookup for a 100,000-lead batch is a few hundred HMGETs rather
+ * than a million commands. Blocking keys are stored as they are: they hold nothing the records do not
+ * (emails, phones, name codes), and hashing them cost more CPU than the whole lookup. Lead ids never
+ * contain whitespace (they are generated), which the lists rely on.
+ * The three keys expire ttlMs after the account's last write, so an idle account leaves nothing behind.
  */
 export class HistoryIndex {
   constructor(
@@ -72,16 +117,14 @@ export class HistoryIndex {
     private readonly options: HistoryIndexOptions = DEFAULT_HISTORY_OPTIONS,
   ) {}
 
-  private key(accountId: string, ...parts: string[]): string {
-    return this.ns('dedup', `{${accountId}}`, ...parts);
-  }
-
-  private blockKey(accountId: string, blocking: string): string {
-    return this.key(accountId, 'k', createHash('sha1').update(blocking).digest('base64url').slice(0, 16));
+  private key(accountId: string, part: 'blocks' | 'rec' | 'ids'): string {
+    return this.ns('dedup', `{${accountId}}`, part);
   }
 
   /** The historical records that share a blocking key with any of these leads (not the leads themselves). */
   async candidatesFor(accountId: string, leads: EnrichedLead[], now = Date.now()): Promise<MatchRecord[]> {
+    // An account's first batch has no history: skip computing and sending every blocking key.
+    if ((await this.size(accountId)) === 0) return [];
     const keys = new Set<string>();
     for (const lead of leads) for (const k of blockingKeys(prepare(toMatchRecord(lead)))) keys.add(k);
     const found = await this.lookup(accountId, [...keys], now);
@@ -92,63 +135,57 @@ export class HistoryIndex {
   async lookup(accountId: string, blocking: string[], now = Date.now()): Promise<MatchRecord[]> {
     const cutoff = now - this.options.ttlMs;
     const ids = new Set<string>();
-    for (let i = 0; i < blocking.length; i += this.options.chunk) {
-      const pipe = this.redis.pipeline();
-      for (const b of blocking.slice(i, i + this.options.chunk)) {
-        pipe.zrevrangebyscore(this.blockKey(accountId, b), '+inf', cutoff, 'LIMIT', 0, this.options.keyCap);
-      }
-      for (const [err, members] of await this.timed(pipe.exec())) {
-        if (err) throw err;
-        for (const id of members as string[]) ids.add(id);
-      }
+    for (const lists of await this.hmgetAll(this.key(accountId, 'blocks'), [...new Set(blocking)])) {
+      if (lists) for (const id of lists.split(' ')) ids.add(id);
     }
-    const list = [...ids];
     const out: MatchRecord[] = [];
-    for (let i = 0; i < list.length; i += this.options.chunk) {
-      const values = await this.timed(
-        this.redis.hmget(this.key(accountId, 'rec'), ...list.slice(i, i + this.options.chunk)),
-      );
-      for (const json of values) {
-        if (!json) continue; // evicted since the key listed it
-        const { at, ...record } = JSON.parse(json) as Stored;
-        if (at >= cutoff) out.push(record);
-      }
+    for (const json of await this.hmgetAll(this.key(accountId, 'rec'), [...ids])) {
+      if (!json) continue; // evicted since the key listed it
+      const { at, keys: _keys, ...record } = JSON.parse(json) as Stored;
+      if (at >= cutoff) out.push(record);
     }
     return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   /**
-   * Indexes a resolved batch's leads (each pointing at its survivor). Idempotent: re-adding an entry
-   * overwrites it, so a batch finalized twice after a crash leaves the same index.
+   * Indexes a resolved batch's leads (each pointing at its survivor), then evicts what expired or
+   * overflows. Idempotent: re-adding an entry overwrites it, so a batch finalized twice after a crash
+   * leaves the same index.
    */
   async add(accountId: string, entries: MatchRecord[], now = Date.now()): Promise<void> {
     const { ttlMs, keyCap, accountCap, chunk } = this.options;
-    const ids = this.key(accountId, 'ids');
-    const rec = this.key(accountId, 'rec');
+    const keys = [this.key(accountId, 'blocks'), this.key(accountId, 'rec'), this.key(accountId, 'ids')];
     for (let i = 0; i < entries.length; i += chunk) {
-      const pipe = this.redis.pipeline();
+      const args: Array<string | number> = [now, ttlMs, keyCap];
       for (const entry of entries.slice(i, i + chunk)) {
-        const stored: Stored = { ...entry, at: now };
-        pipe.zadd(ids, now, entry.id);
-        pipe.hset(rec, entry.id, JSON.stringify(stored));
-        for (const b of blockingKeys(prepare(entry))) {
-          const k = this.blockKey(accountId, b);
-          pipe.zadd(k, now, entry.id);
-          pipe.zremrangebyrank(k, 0, -(keyCap + 1));
-          pipe.zremrangebyscore(k, '-inf', `(${now - ttlMs}`);
-          pipe.pexpire(k, ttlMs);
-        }
+        const blocking = blockingKeys(prepare(entry));
+        const stored: Stored = { ...entry, at: now, keys: blocking };
+        args.push(entry.id, JSON.stringify(stored), blocking.length, ...blocking);
       }
-      pipe.pexpire(ids, ttlMs);
-      pipe.pexpire(rec, ttlMs);
-      for (const [err] of await this.timed(pipe.exec())) if (err) throw err;
+      await this.timed(this.redis.eval(ADD, keys.length, ...keys, ...args));
     }
-    await this.timed(this.redis.eval(EVICT, 2, ids, rec, now - ttlMs, accountCap));
+    await this.timed(
+      this.redis.eval(EVICT, keys.length, ...keys, now - ttlMs, accountCap, this.options.evictLimit),
+    );
   }
 
   /** Number of leads the account's index holds. */
   async size(accountId: string): Promise<number> {
     return this.timed(this.redis.zcard(this.key(accountId, 'ids')));
+  }
+
+  /** HMGET in chunks, pipelined: one round trip per `chunk` fields, answers in field order. */
+  private async hmgetAll(key: string, fields: string[]): Promise<Array<string | null>> {
+    const out: Array<string | null> = [];
+    const pipe = this.redis.pipeline();
+    for (let i = 0; i < fields.length; i += this.options.chunk)
+      pipe.hmget(key, ...fields.slice(i, i + this.options.chunk));
+    if (fields.length === 0) return out;
+    for (const [err, values] of await this.timed(pipe.exec())) {
+      if (err) throw err;
+      out.push(...(values as Array<string | null>));
+    }
+    return out;
   }
 
   private async timed<T>(promise: Promise<T | null>): Promise<T> {

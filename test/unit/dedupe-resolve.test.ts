@@ -6,7 +6,12 @@ import { addLead, finalizeBatch, isComplete, openBatch } from '../../services/de
 import { candidatePairs } from '../../services/dedupe/candidates.ts';
 import { completeness, connectedGroups } from '../../services/dedupe/cluster.ts';
 import { compare, prepare } from '../../services/dedupe/compare.ts';
-import { DEFAULT_SETTINGS, DedupeConfig, settingsFromEnv } from '../../services/dedupe/config.ts';
+import {
+  DEFAULT_SETTINGS,
+  DedupeConfig,
+  historyOptionsFromEnv,
+  settingsFromEnv,
+} from '../../services/dedupe/config.ts';
 import { estimateModel } from '../../services/dedupe/estimate.ts';
 import { toMatchRecord } from '../../services/dedupe/match-record.ts';
 import { DEFAULT_MODEL } from '../../services/dedupe/model.ts';
@@ -231,6 +236,7 @@ describe('configuration', () => {
     expect(settings.matchThreshold).toBe(0.95);
     expect(settings.model.prior).toBe(0.2);
     expect(parsed.DEDUP_HISTORY_TTL_DAYS).toBe(90);
+    expect(historyOptionsFromEnv({ ...parsed, DEDUP_HISTORY_TTL_DAYS: 2 }).ttlMs).toBe(2 * 86_400_000);
   });
 
   it('rejects a possible threshold above the match threshold', () => {
