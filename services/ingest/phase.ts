@@ -4,6 +4,7 @@ import { type UploadStore, UploadStoreError } from '../lib/upload-store.ts';
 import { definePhase, dlq, ok, type PhaseResult, reject } from '../runtime/index.ts';
 import {
   LEAD_FIELDS,
+  type LeadField,
   openUpload,
   type ReaderRejection,
   type ReaderRow,
@@ -55,29 +56,20 @@ export async function* ingestBatch(
 }
 
 export function rawLeadOf(request: BatchRequest, source: string, row: ReaderRow): RawLead {
-  const lead: RawLead = {
+  // Every column present: an empty cell is null, as direct producers send it.
+  const columns = Object.fromEntries(LEAD_FIELDS.map((f) => [f, row.fields[f] ?? null])) as Pick<
+    RawLead,
+    LeadField
+  >;
+  return {
     account_id: request.account_id,
     batch_id: request.batch_id,
     row_index: row.rowIndex,
     source,
     received_at: request.requested_at,
-    email: null,
-    first_name: null,
-    last_name: null,
-    full_name: null,
-    title: null,
-    company: null,
-    website: null,
-    phone: null,
-    country: null,
-    city: null,
-    linkedin_url: null,
-    industry: null,
-    employees: null,
+    ...columns,
     extras: row.extras,
   };
-  for (const field of LEAD_FIELDS) lead[field] = row.fields[field] ?? null;
-  return lead;
 }
 
 /**
