@@ -1,6 +1,5 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { Readable } from 'node:stream';
 import { rng } from './dedup-dataset.ts';
 
 /**
@@ -34,8 +33,6 @@ export const LEAD_COLUMNS = [
   'Lead Source',
   'Notes',
 ] as const;
-
-export type LeadCells = Record<(typeof LEAD_COLUMNS)[number], string>;
 
 export interface GeneratedLead {
   cells: string[];
@@ -543,11 +540,6 @@ export function* leadCsvLines(options: LeadGenOptions): Generator<string> {
     const line = lead.cells.map((v, j) => quote(v, lead.broken === 'stray_quote' && j === 4)).join(d);
     yield `${lead.blankBefore ? '\r\n' : ''}${line}\r\n`;
   }
-}
-
-/** The CSV as a byte stream, in ~64 KiB chunks. */
-export function leadCsvStream(options: LeadGenOptions): Readable {
-  return Readable.from(chunkLines(leadCsvLines(options)), { objectMode: false });
 }
 
 function* chunkLines(lines: Iterable<string>): Generator<Buffer> {

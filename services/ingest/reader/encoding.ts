@@ -63,7 +63,7 @@ function classify8bit(bytes: Uint8Array, complete: boolean): 'utf-8' | 'windows-
 }
 
 /** How many trailing bytes are the start of a multi-byte character cut off by the chunk's end. */
-export function incompleteTail(bytes: Uint8Array): number {
+function incompleteTail(bytes: Uint8Array): number {
   for (let k = 1; k <= 3 && k <= bytes.length; k++) {
     const b = bytes[bytes.length - k] as number;
     if ((b & 0xc0) === 0x80) continue;

@@ -288,7 +288,7 @@ async function* asBuffers(input: AsyncIterable<Uint8Array>): AsyncGenerator<Buff
 const totalLength = (chunks: readonly { length: number }[]): number =>
   chunks.reduce((n, c) => n + c.length, 0);
 
-export const isBlank = (values: string[]): boolean => values.every((v) => v.trim() === '');
+const isBlank = (values: string[]): boolean => values.every((v) => v.trim() === '');
 
 function rawOf(data: unknown): string {
   return (typeof data === 'string' ? data : JSON.stringify(data)).slice(0, RAW_HEAD_CHARS);
