@@ -235,6 +235,16 @@ describe('CSV structure', () => {
     expect(err.code).toBe('no_email_column');
   });
 
+  it('keeps columns named like object internals as ordinary extras', async () => {
+    const csv = await readAll(Buffer.from('Email,__proto__,constructor\na@x.com,p,c\n'));
+    expect({ ...csv.rows[0]?.extras }).toEqual({ ['__proto__']: 'p', constructor: 'c' });
+    expect(Object.keys(csv.rows[0]?.extras ?? {})).toEqual(['__proto__', 'constructor']);
+    const json = await readAll(Buffer.from('[{"email":"a@x.com","__proto__":{"polluted":true}}]'));
+    expect(Object.keys(json.rows[0]?.extras ?? {})).toEqual(['__proto__']);
+    expect(Object.entries(json.rows[0]?.extras ?? {})).toEqual([['__proto__', '{"polluted":true}']]);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
   it('reads a header-only file as zero rows', async () => {
     const inspection = await inspectUpload(chunked(fixture('header-only.csv')));
     expect(inspection).toMatchObject({ format: 'csv', rows_detected: 0, email_column: 'Email' });

@@ -81,12 +81,18 @@ function noEmailDetail(columns: string[]): string {
   return `no column is recognisable as email (columns: ${listed.join(', ')}${more}); name it e.g. "Email"`;
 }
 
+/**
+ * Extras are keyed by whatever headers and JSON keys the file has: without a prototype, a column named
+ * `__proto__` is kept like any other instead of vanishing into the setter.
+ */
+const newExtras = (): LeadRow['extras'] => Object.create(null);
+
 export function csvRowMapper(layout: CsvLayout): RowMapper<string[]> {
   const { fields: columnFields, keys } = layout;
   const width = keys.length;
   return (values) => {
     const fields: LeadRow['fields'] = {};
-    const extras: LeadRow['extras'] = {};
+    const extras = newExtras();
     let empty = true;
     let damaged = false;
     for (let j = 0; j < values.length; j++) {
@@ -121,7 +127,7 @@ export function jsonRowMapper(): RowMapper<string> {
       return { reason: 'non_object_element', detail: `expected an object, got ${describe(value)}` };
     }
     const fields: LeadRow['fields'] = {};
-    const extras: LeadRow['extras'] = {};
+    const extras = newExtras();
     let damaged = false;
     for (const [key, v] of Object.entries(value)) {
       if (v === null || v === undefined) continue;
