@@ -9,20 +9,24 @@
  *   npm run bench:dedup -- --fit --seed 1    # EM-estimate m/u/prior on the TRAINING seed and print them
  *   npm run bench:dedup -- --em              # also report a model EM-refitted on this very batch (no labels)
  *   npm run bench:dedup -- --threshold 0.8   # another match threshold
+ *   npm run bench:dedup -- --history         # also: first half as an earlier batch in the real Redis history
+ *                                            # index (local stack), second half deduped against it
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { DedupedLead } from '../schemas/generated.ts';
+import type { DedupedLead, EnrichedLead } from '../schemas/generated.ts';
 import { candidatePairs } from '../services/dedupe/candidates.ts';
 import { compare, type Prepared, prepare } from '../services/dedupe/compare.ts';
 import { DEFAULT_SETTINGS, type DedupeSettings } from '../services/dedupe/config.ts';
 import { estimateModel } from '../services/dedupe/estimate.ts';
+import { HistoryIndex } from '../services/dedupe/history-index.ts';
 import { toMatchRecord } from '../services/dedupe/match-record.ts';
 import { DEFAULT_MODEL, type MatchModel } from '../services/dedupe/model.ts';
 import { resolveBatch } from '../services/dedupe/resolve.ts';
-import { REPO_ROOT } from '../services/lib/config.ts';
-import { type DedupDataset, generateDedupDataset } from './lib/dedup-dataset.ts';
+import { loadConfig, REPO_ROOT } from '../services/lib/config.ts';
+import { createRedis, keyspace } from '../services/lib/redis.ts';
+import { DEFAULT_DATASET, type DedupDataset, generateDedupDataset } from './lib/dedup-dataset.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -32,6 +36,7 @@ const { values: args } = parseArgs({
     fit: { type: 'boolean', default: false },
     em: { type: 'boolean', default: false },
     threshold: { type: 'string' },
+    history: { type: 'boolean', default: false },
   },
 });
 
@@ -116,6 +121,61 @@ function fitModel(prepared: Prepared[], settings: DedupeSettings): MatchModel {
   return estimateModel(levels, settings.model);
 }
 
+/**
+ * The same leads as two batches of one account: rows of the first half are resolved and indexed in the
+ * real Redis history index, then the second half is resolved against it. Quality is over both.
+ */
+async function acrossBatches(data: DedupDataset, settings: DedupeSettings) {
+  const env = loadConfig();
+  const redis = createRedis(env.REDIS_URL, 'bench-dedup');
+  const ns = keyspace(`bench_dedup_${process.pid}`);
+  const index = new HistoryIndex(redis, ns);
+  const account = 'acct_bench';
+  const half = Math.floor(data.leads.length / 2);
+  const rename = (l: EnrichedLead): EnrichedLead => ({
+    ...l,
+    meta: { ...l.meta, batch_id: 'batch_bench_2', lead_id: `batch_bench_2:${l.meta.row_index}` },
+  });
+  const first = data.leads.filter((l) => l.meta.row_index < half);
+  const second = data.leads.filter((l) => l.meta.row_index >= half).map(rename);
+  const entityOf = new Map<string, number>();
+  for (const l of first) entityOf.set(l.meta.lead_id, data.entityOf.get(l.meta.lead_id) as number);
+  for (const l of second) {
+    entityOf.set(
+      l.meta.lead_id,
+      data.entityOf.get(`${DEFAULT_DATASET.batchId}:${l.meta.row_index}`) as number,
+    );
+  }
+  try {
+    const one = resolveBatch(first, [], settings);
+    let t = performance.now();
+    await index.add(account, one.historyEntries);
+    const addMs = performance.now() - t;
+    t = performance.now();
+    const history = await index.candidatesFor(account, second);
+    const lookupMs = performance.now() - t;
+    t = performance.now();
+    const two = resolveBatch(second, history, settings);
+    const resolveMs = performance.now() - t;
+    const both: DedupDataset = { leads: [...first, ...second], entityOf };
+    return {
+      quality: quality(both, [...one.leads, ...two.leads]),
+      historyDuplicates: two.stats.historyDuplicates,
+      historyCandidates: history.length,
+      addMs,
+      lookupMs,
+      resolveMs,
+    };
+  } finally {
+    await redis.del(
+      ns('dedup', `{${account}}`, 'blocks'),
+      ns('dedup', `{${account}}`, 'rec'),
+      ns('dedup', `{${account}}`, 'ids'),
+    );
+    redis.disconnect();
+  }
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)] as number;
@@ -183,6 +243,15 @@ if (args.em) {
   const emRun = run(data, { ...settings, model: refit }, Number(args.runs));
   print('EM refit on this batch', emRun);
   report.emRefit = { ...emRun, model: refit };
+}
+if (args.history) {
+  const across = await acrossBatches(data, settings);
+  console.log(
+    `${'two batches, history'.padEnd(22)} precision ${pct(across.quality.precision)}  recall ${pct(across.quality.recall)}  ` +
+      `F1 ${pct(across.quality.f1)}  (${across.historyDuplicates} second-batch leads marked duplicates of the first)  ` +
+      `index ${across.addMs.toFixed(0)} ms, lookup ${across.lookupMs.toFixed(0)} ms, resolve ${across.resolveMs.toFixed(0)} ms`,
+  );
+  report.history = across;
 }
 const dir = join(REPO_ROOT, '.bench');
 mkdirSync(dir, { recursive: true });
