@@ -78,12 +78,12 @@ const FOLDED_LETTERS: ReadonlyMap<string, string> = new Map(
     ı: 'i',
   }),
 );
-const ASCII = /^[\x00-\x7F]*$/;
+const ASCII = /^[ -~]*$/;
 const UNFOLDED = /[ßæœøłđðþı]/g;
 
 /** Lower-case with accents and diacritics removed: the form used in matching keys. */
 export function foldForKey(value: string): string {
-  // ASCII has nothing to fold: most keys take this path.
+  // Printable ASCII has nothing to fold: most keys take this path.
   if (ASCII.test(value)) return value.toLowerCase();
   return value
     .toLowerCase()
