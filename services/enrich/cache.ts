@@ -143,8 +143,9 @@ export class EnrichmentCache {
   async setCompany(domain: string, record: CachedRecord): Promise<void> {
     const d = domain.toLowerCase();
     this.#l1.set(`company:${d}`, record);
+    // A pipeline, not MULTI: the entry and its index lines need no atomicity, only one round trip.
     const writes = this.redis
-      .multi()
+      .pipeline()
       .set(this.key('enrich', 'company', d), JSON.stringify(record), 'EX', this.opts.l2TtlS);
     // Only records with data are offered to similar names: a negative entry speaks for its own domain.
     const key = Object.keys(record.fields).length > 0 ? record.company_key : null;
@@ -274,7 +275,7 @@ export class EnrichmentCache {
     if (this.#pending.size === 0) return;
     const batch = [...this.#pending];
     this.#pending.clear();
-    const tx = this.redis.multi();
+    const tx = this.redis.pipeline();
     for (const [counter, by] of batch) tx.hincrby(this.key('enrich', 'cache', 'stats'), counter, by);
     try {
       await tx.exec();

@@ -26,31 +26,45 @@ export interface CallLog {
 
 /**
  * The in-process buffer the enrich service flushes to ClickHouse. Bounded: when the writer falls behind,
- * the oldest calls are dropped and counted rather than growing memory without limit.
+ * the oldest calls are overwritten and counted rather than growing memory without limit. A ring, so
+ * recording stays O(1) when full.
  */
 export class BufferedCallLog implements CallLog {
-  #calls: ProviderCall[] = [];
+  #ring: Array<ProviderCall | undefined>;
+  #head = 0;
+  #size = 0;
   #dropped = 0;
 
-  constructor(private readonly capacity = 100_000) {}
-
-  record(call: ProviderCall): void {
-    if (this.#calls.length >= this.capacity) {
-      this.#calls.shift();
-      this.#dropped++;
-    }
-    this.#calls.push(call);
+  constructor(private readonly capacity = 100_000) {
+    this.#ring = new Array(capacity);
   }
 
-  /** Hands over everything buffered so far and empties the buffer. */
+  record(call: ProviderCall): void {
+    const tail = (this.#head + this.#size) % this.capacity;
+    this.#ring[tail] = call;
+    if (this.#size < this.capacity) {
+      this.#size++;
+    } else {
+      this.#head = (this.#head + 1) % this.capacity;
+      this.#dropped++;
+    }
+  }
+
+  /** Hands over everything buffered so far, oldest first, and empties the buffer. */
   drain(): ProviderCall[] {
-    const out = this.#calls;
-    this.#calls = [];
+    const out: ProviderCall[] = [];
+    for (let i = 0; i < this.#size; i++) {
+      const call = this.#ring[(this.#head + i) % this.capacity];
+      if (call) out.push(call);
+    }
+    this.#ring = new Array(this.capacity);
+    this.#head = 0;
+    this.#size = 0;
     return out;
   }
 
   get size(): number {
-    return this.#calls.length;
+    return this.#size;
   }
 
   /** Calls lost because the buffer was full. */

@@ -302,11 +302,14 @@ describe('BufferedCallLog', () => {
     cache_level: 'provider',
     error: '',
   });
-  it('drains what it holds and drops (and counts) the oldest beyond capacity', () => {
-    const log = new BufferedCallLog(2);
-    for (const n of [1, 2, 3]) log.record(call(n));
-    expect(log.dropped).toBe(1);
-    expect(log.drain().map((c) => c.started_at)).toEqual([2, 3]);
+  it('drains what it holds, oldest first, and drops (and counts) the oldest beyond capacity', () => {
+    const log = new BufferedCallLog(3);
+    for (const n of [1, 2, 3, 4, 5, 6, 7]) log.record(call(n));
+    expect(log.dropped).toBe(4);
+    expect(log.size).toBe(3);
+    expect(log.drain().map((c) => c.started_at)).toEqual([5, 6, 7]);
     expect(log.size).toBe(0);
+    log.record(call(8));
+    expect(log.drain().map((c) => c.started_at)).toEqual([8]);
   });
 });
