@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { COMPONENTS, componentByName } from './components/index.ts';
 import { stackPaths } from './paths.ts';
-import { logFile } from './process-manager.ts';
 import { down, status, up } from './stack.ts';
 import { formatStatus } from './status-format.ts';
 
@@ -42,17 +42,23 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** `tail -F` so the log can be followed across restarts; without a name, every component at once. */
+/**
+ * `tail -F` so the log can be followed across restarts. A component's own server logs sit beside its
+ * process log (kafka-server.log, clickhouse-server.err.log), so every `<name>*.log` is included.
+ */
 function followLogs(name: string | undefined): Promise<number> {
   const paths = stackPaths();
   const names = name ? [componentByName(name).name] : COMPONENTS.map((c) => c.name);
-  const files = names.map((n) => logFile(paths, n)).filter((f) => name !== undefined || existsSync(f));
+  const present = existsSync(paths.logs) ? readdirSync(paths.logs).filter((f) => f.endsWith('.log')) : [];
+  const files = present.filter((f) => names.some((n) => f === `${n}.log` || f.startsWith(`${n}-`))).sort();
   if (files.length === 0) {
     process.stderr.write('no logs yet: run `npm run stack -- up`\n');
     return Promise.resolve(1);
   }
   return new Promise((resolve) => {
-    const tail = spawn('tail', ['-n', '100', '-F', ...files], { stdio: 'inherit' });
+    const tail = spawn('tail', ['-n', '100', '-F', ...files.map((f) => join(paths.logs, f))], {
+      stdio: 'inherit',
+    });
     tail.on('close', (code) => resolve(code ?? 0));
   });
 }
