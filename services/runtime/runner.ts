@@ -1,9 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Admin, type Consumer, type EachBatchPayload, Kafka, type Producer } from 'kafkajs';
+import {
+  type Admin,
+  type Consumer,
+  type EachBatchPayload,
+  Kafka,
+  type Producer,
+  type TopicMessages,
+} from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { LeadRejection } from '../../schemas/generated.ts';
 import type { Config } from '../lib/config.ts';
 import { dlqTopicName, groupId, TOPICS, topicName } from '../lib/names.ts';
+import { coalescing } from './coalesce.ts';
 import { AvroCodec } from './codec.ts';
 import { type HealthReport, LoopHealth } from './health.ts';
 import { serveOps } from './http.ts';
@@ -46,6 +54,20 @@ export interface PhaseService {
   readonly ready: Promise<void>;
   /** Stops fetching, finishes the in-flight batches (produce + commit), disconnects. Idempotent. */
   stop(): Promise<void>;
+}
+
+interface PendingCommit {
+  topic: string;
+  partition: number;
+  /** The next offset to consume. */
+  offset: string;
+  via: EachBatchPayload['commitOffsetsIfNecessary'];
+}
+
+/** Produce and commit, shared by the partitions processed at once (see coalesce.ts). */
+interface SharedIo {
+  send(topicMessages: TopicMessages[]): Promise<void>;
+  commit(commit: PendingCommit): Promise<void>;
 }
 
 interface Clients {
@@ -152,6 +174,22 @@ export async function runPhaseService<In, Out>(
     await c.producer.connect();
     await c.consumer.connect();
     await c.consumer.subscribe({ topics: inputTopics, fromBeginning: true });
+    const shared: SharedIo = {
+      send: coalescing(async (lists: TopicMessages[][]) => {
+        await c.producer.sendBatch({ topicMessages: lists.flat(), acks: -1, timeout: 30_000 });
+      }),
+      // Through a batch's commitOffsetsIfNecessary: consumer.commitOffsets() is a no-op once stop() began,
+      // and the drain must still commit what it produced.
+      commit: coalescing(async (commits: PendingCommit[]) => {
+        const topics = new Map<string, { partition: number; offset: string }[]>();
+        for (const { topic, partition, offset } of commits) {
+          const list = topics.get(topic);
+          if (list) list.push({ partition, offset });
+          else topics.set(topic, [{ partition, offset }]);
+        }
+        await commits[0]?.via({ topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })) });
+      }),
+    };
     await c.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -159,7 +197,7 @@ export async function runPhaseService<In, Out>(
       eachBatch: (payload) => {
         const pipeline = pipelines.get(payload.batch.topic);
         if (!pipeline) throw new Error(`batch from unsubscribed topic ${payload.batch.topic}`);
-        return onBatch(pipeline, c.producer, payload);
+        return onBatch(pipeline, shared, payload);
       },
     });
     const stops = inputTopics.map((topic) =>
@@ -170,9 +208,11 @@ export async function runPhaseService<In, Out>(
     stopLag = () => {
       for (const stopOne of stops) stopOne();
     };
+    // stop() may have come while this was connecting: it found nothing running yet, so undo it here.
+    if (stopping) await disconnect();
   };
 
-  const onBatch = async (pipeline: Pipeline<In, Out>, producer: Producer, payload: EachBatchPayload) => {
+  const onBatch = async (pipeline: Pipeline<In, Out>, shared: SharedIo, payload: EachBatchPayload) => {
     const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary } = payload;
     const startedAt = performance.now();
     metrics.consumed.inc({ topic: batch.topic }, batch.messages.length);
@@ -183,7 +223,7 @@ export async function runPhaseService<In, Out>(
     try {
       await processBatch(pipeline, batch, {
         send: async (topicMessages) => {
-          await producer.sendBatch({ topicMessages, acks: -1, timeout: 30_000 });
+          await shared.send(topicMessages);
           health.markProgress();
         },
         commit: async (offset) => {
@@ -191,8 +231,11 @@ export async function runPhaseService<In, Out>(
           const through = offset === lastMessage ? batch.lastOffset() : offset;
           resolveOffset(through);
           const next = (BigInt(through) + 1n).toString();
-          await commitOffsetsIfNecessary({
-            topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }],
+          await shared.commit({
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: next,
+            via: commitOffsetsIfNecessary,
           });
           health.markProgress();
         },

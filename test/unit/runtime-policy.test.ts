@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { coalescing } from '../../services/runtime/coalesce.ts';
 import { dlqHeaders, dlqMessage } from '../../services/runtime/dlq.ts';
 import { LoopHealth } from '../../services/runtime/health.ts';
 import { mapOrdered } from '../../services/runtime/ordered.ts';
@@ -31,6 +32,33 @@ describe('mapOrdered', () => {
   it('mixes synchronous and asynchronous results in order', async () => {
     const out = await mapOrdered([0, 1, 2, 3], 2, (i) => (i % 2 ? Promise.resolve(`a${i}`) : `s${i}`));
     expect(out).toEqual(['s0', 'a1', 's2', 'a3']);
+  });
+});
+
+describe('coalescing', () => {
+  it('carries the calls made while one is in flight in a single next call, in call order', async () => {
+    const calls: number[][] = [];
+    let release = () => {};
+    const run = coalescing<number>(async (items) => {
+      calls.push(items);
+      if (calls.length === 1) await new Promise<void>((r) => (release = r));
+    });
+    const first = run(1);
+    const rest = [run(2), run(3), run(4)];
+    release();
+    await Promise.all([first, ...rest]);
+    expect(calls).toEqual([[1], [2, 3, 4]]);
+  });
+
+  it('rejects every caller whose item was in a failed call, and keeps working afterwards', async () => {
+    let fail = true;
+    const run = coalescing<string>(async () => {
+      if (fail) throw new Error('NOT_COORDINATOR');
+    });
+    const results = await Promise.allSettled([run('a'), run('b')]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    fail = false;
+    await expect(run('c')).resolves.toBeUndefined();
   });
 });
 
