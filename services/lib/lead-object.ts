@@ -1,5 +1,5 @@
 import type { ScoredLead } from '../../schemas/generated.ts';
-import { formatPhoneForDisplay } from '../standardize/phone.ts';
+import { formatPhoneForDisplay } from './phone-display.ts';
 
 /**
  * The lead object of the public API (API.md), from a scored lead. The documented fields come first and

@@ -1,11 +1,12 @@
 import { parsePhoneNumber } from 'libphonenumber-js/max';
 import { describe, expect, it } from 'vitest';
+import { formatPhoneForDisplay } from '../../services/lib/phone-display.ts';
 import { standardizeCompany } from '../../services/standardize/company.ts';
 import { standardizeCountry } from '../../services/standardize/country.ts';
 import { companyDomain } from '../../services/standardize/domain.ts';
 import { standardizeEmail } from '../../services/standardize/email.ts';
 import { standardizeName } from '../../services/standardize/name.ts';
-import { formatPhoneForDisplay, standardizePhone } from '../../services/standardize/phone.ts';
+import { standardizePhone } from '../../services/standardize/phone.ts';
 import { standardizeTitle } from '../../services/standardize/title.ts';
 import { readGolden } from './standardize-golden.ts';
 
