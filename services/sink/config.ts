@@ -12,6 +12,8 @@ export const SinkConfig = BaseConfig.extend({
   SINK_LINGER_MS: positive(50),
   /** Partitions handled at once: both input topics' (6 + 6), so one fetch round can share one insert. */
   SINK_PARTITIONS_CONCURRENTLY: positive(12),
+  /** Consumer group session: how long a dead instance holds its partitions before the group moves them. */
+  SINK_SESSION_TIMEOUT_MS: positive(30_000),
   /** Per ClickHouse request, reading the answer included. */
   SINK_CLICKHOUSE_TIMEOUT_MS: positive(30_000),
 });

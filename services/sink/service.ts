@@ -29,8 +29,29 @@ export interface StartSinkOptions {
   registry?: Registry;
 }
 
+/**
+ * The broker refuses a record batch over its max.message.bytes (1 MiB by default), and the events of
+ * one send to one partition travel as one record batch: sends stay well below it.
+ */
+const MAX_SEND_BYTES = 512 * 1024;
+
 /** Events of one batch share a key, so they keep their order on one partition of webhooks.outbox. */
 function eventPublisher(publisher: RecordPublisher): PublishEvents {
+  const send = async (key: string, events: WebhookEvent[]) => {
+    let chunk: WebhookEvent[] = [];
+    let bytes = 0;
+    for (const e of events) {
+      const size = e.data_json.length + e.event_id.length + 64;
+      if (chunk.length > 0 && bytes + size > MAX_SEND_BYTES) {
+        await publisher.publish(TOPICS.webhooksOutbox, 'WebhookEvent', key, chunk);
+        chunk = [];
+        bytes = 0;
+      }
+      chunk.push(e);
+      bytes += size;
+    }
+    if (chunk.length > 0) await publisher.publish(TOPICS.webhooksOutbox, 'WebhookEvent', key, chunk);
+  };
   return async (events) => {
     const byKey = new Map<string, WebhookEvent[]>();
     for (const e of events) {
@@ -39,11 +60,7 @@ function eventPublisher(publisher: RecordPublisher): PublishEvents {
       if (list) list.push(e);
       else byKey.set(key, [e]);
     }
-    await Promise.all(
-      [...byKey].map(([key, values]) =>
-        publisher.publish(TOPICS.webhooksOutbox, 'WebhookEvent', key, values),
-      ),
-    );
+    await Promise.all([...byKey].map(([key, values]) => send(key, values)));
   };
 }
 
@@ -73,6 +90,7 @@ export async function startSink(config: SinkConfig, opts: StartSinkOptions = {})
     registry,
     handleSignals: opts.handleSignals,
     partitionsConsumedConcurrently: config.SINK_PARTITIONS_CONCURRENTLY,
+    sessionTimeout: config.SINK_SESSION_TIMEOUT_MS,
   });
   return {
     service,

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LeadRejection, ScoredLead, WebhookEvent } from '../../schemas/generated.ts';
+import type { LeadRejection, WebhookEvent } from '../../schemas/generated.ts';
 import { type BatchRecord, BatchTracker, batchFailure } from '../../services/lib/batch-tracker.ts';
 import {
   type ClickHouseClient,
@@ -20,7 +20,14 @@ import { createRedis, keyspace } from '../../services/lib/redis.ts';
 import { SinkConfig } from '../../services/sink/config.ts';
 import { type SinkService, startSink } from '../../services/sink/service.ts';
 import { waitFor } from '../fixtures/runtime/harness.ts';
-import { rejection, type SinkKafka, STATUSES, scoredLead, sinkKafka } from '../fixtures/sink/records.ts';
+import {
+  fileRows,
+  rejection,
+  type SinkKafka,
+  STATUSES,
+  scoredLead,
+  sinkKafka,
+} from '../fixtures/sink/records.ts';
 import { cleanupIsolated, isolatedConfig } from '../support/isolated.ts';
 
 let config: SinkConfig;
@@ -88,17 +95,6 @@ async function countFinal(table: 'leads' | 'rejections', accountId: string, batc
 
 const eventsOf = (events: WebhookEvent[], batchId: string, event: string) =>
   events.filter((e) => e.batch_id === batchId && e.event === event);
-
-/** N rows: every 10th rejected upstream, the others scored round-robin over the four statuses. */
-function fileRows(accountId: string, batchId: string, n: number) {
-  const leads: ScoredLead[] = [];
-  const rejections: LeadRejection[] = [];
-  for (let i = 0; i < n; i++) {
-    if (i % 10 === 9) rejections.push(rejection(accountId, batchId, i));
-    else leads.push(scoredLead(accountId, batchId, i, STATUSES[i % 4] ?? 'QUALIFIED'));
-  }
-  return { leads, rejections };
-}
 
 describe('sink service (real Kafka, ClickHouse 18.16, Redis)', () => {
   it('writes every row once, counts it once under redelivery, completes and announces the batch once', async () => {
