@@ -239,18 +239,24 @@ export class Enricher {
       (s, a) => ({ calls: s.calls + a.spent.calls, cost_usd: s.cost_usd + a.spent.cost_usd }),
       { calls: 0, cost_usd: 0 },
     );
-    await this.cache.setByEmail('multi', address, {
-      fields: {},
-      sources: {},
-      payload: result,
-      ...spent,
-      stored_at: Date.now(),
-    });
+    // An answer missing a provider because it failed is served, but not remembered.
+    if (!answers.some((a) => a.failed)) {
+      await this.cache.setByEmail('multi', address, {
+        fields: {},
+        sources: {},
+        payload: result,
+        ...spent,
+        stored_at: Date.now(),
+      });
+    }
     return result;
   }
 
   /** Every operation a provider offers for one email, merged into that provider's single answer. */
-  async #askAll(adapter: ProviderAdapter, email: string): Promise<SourceAnswer & { spent: Spent }> {
+  async #askAll(
+    adapter: ProviderAdapter,
+    email: string,
+  ): Promise<SourceAnswer & { spent: Spent; failed: boolean }> {
     const domain = email.split('@')[1] ?? '';
     const lookups = await Promise.all([
       adapter.verifyEmail?.(email),
@@ -268,7 +274,8 @@ export class Enricher {
         for (const [f, v] of Object.entries(answerFields(lookup.answer))) fields[f as Field] ??= v;
       }
     }
-    return { provider: adapter.name, fields, spent };
+    const failed = lookups.some((l) => l?.kind === 'failed' || l?.kind === 'pending');
+    return { provider: adapter.name, fields, spent, failed };
   }
 
   async #addTechnographics(domain: string, into: Known): Promise<void> {

@@ -106,6 +106,25 @@ describe('multi-source validation', () => {
     expect(r.validation.confidence_score).toBeLessThanOrEqual(1);
   });
 
+  it('serves an answer missing a failed provider, but does not cache it', async () => {
+    const email = findEmail('outage', () => true);
+    const fault = (down: boolean) =>
+      fetch(`${sandbox.url}/__sandbox/config`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ hunter: { down } }),
+      });
+    await fault(true);
+    try {
+      const during = await ctx.enricher.multiSource(email);
+      expect(Object.keys(during.sources)).not.toContain('hunter_io');
+    } finally {
+      await fault(false);
+    }
+    const after = await ctx.enricher.multiSource(email);
+    expect(Object.keys(after.sources)).toContain('hunter_io');
+  });
+
   it('answers a repeated request from the cache without asking any provider', async () => {
     const email = findEmail('repeat', () => true);
     const first = await ctx.enricher.multiSource(email);
