@@ -11,6 +11,7 @@ import { accountRoutes } from './routes/account.ts';
 import { authRoutes } from './routes/auth.ts';
 import { batchRoutes } from './routes/batches.ts';
 import { uploadRoutes } from './routes/uploads.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
 
 export function createApp(deps: GatewayDeps) {
   const registry = new Registry();
@@ -53,6 +54,7 @@ export function createApp(deps: GatewayDeps) {
   authed.route('/', accountRoutes);
   authed.route('/', uploadRoutes);
   authed.route('/', batchRoutes);
+  authed.route('/', webhookRoutes);
   api.route('/', authed);
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
 

@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { BaseConfig } from '../services/lib/config.ts';
+import { WebhookTargetConfig } from '../services/webhooks/config.ts';
 
 export const GatewayConfig = BaseConfig.extend({
+  ...WebhookTargetConfig.shape,
   GATEWAY_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   GATEWAY_HOST: z.string().default('127.0.0.1'),
   /** HS256 key: at least 32 bytes, as RFC 7518 §3.2 requires for HMAC-SHA256. */

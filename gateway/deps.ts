@@ -1,9 +1,11 @@
 import pino from 'pino';
 import { BatchMetrics } from '../services/lib/batch-metrics.ts';
 import { BatchTracker } from '../services/lib/batch-tracker.ts';
+import { createClickHouse } from '../services/lib/clickhouse.ts';
 import { RecordPublisher } from '../services/lib/publisher.ts';
 import { createRedis, keyspace } from '../services/lib/redis.ts';
 import { LocalUploadStore } from '../services/lib/upload-store.ts';
+import { EndpointStore } from '../services/webhooks/endpoints.ts';
 import { AccountStore } from './auth/accounts.ts';
 import { TokenService } from './auth/tokens.ts';
 import type { GatewayConfig } from './config.ts';
@@ -20,6 +22,8 @@ export async function createDeps(config: GatewayConfig): Promise<GatewayDeps> {
     batches: new BatchTracker(redis, key),
     batchMetrics: new BatchMetrics(redis, key),
     publisher: await RecordPublisher.connect(config, 'leedrush-gateway'),
+    clickhouse: createClickHouse(config, { requestTimeoutMs: 10_000 }),
+    webhooks: new EndpointStore(redis, key),
     config,
     redis,
     key,

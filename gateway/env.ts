@@ -1,9 +1,11 @@
+import type { ClickHouseClient } from '@clickhouse/client';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { BatchMetrics } from '../services/lib/batch-metrics.ts';
 import type { BatchTracker } from '../services/lib/batch-tracker.ts';
 import type { RecordPublisher } from '../services/lib/publisher.ts';
 import type { UploadStore } from '../services/lib/upload-store.ts';
+import type { EndpointStore } from '../services/webhooks/endpoints.ts';
 import type { AccountStore, User } from './auth/accounts.ts';
 import type { TokenService } from './auth/tokens.ts';
 import type { GatewayConfig } from './config.ts';
@@ -23,6 +25,8 @@ export interface GatewayDeps {
   batches: BatchTracker;
   batchMetrics: BatchMetrics;
   publisher: RecordPublisher;
+  clickhouse: ClickHouseClient;
+  webhooks: EndpointStore;
   log: Logger;
 }
 
