@@ -729,6 +729,7 @@ const PERTURBATIONS: Array<(g: Gen, row: RawRow, p: Person) => void> = [
     for (const f of fields) if (g.chance(0.4)) row[f] = null;
   },
   (_g, row) => {
+    if (!row.first_name && !row.last_name) return; // already only a full name
     row.full_name = [row.first_name, row.last_name].filter(Boolean).join(' ');
     row.first_name = null;
     row.last_name = null;

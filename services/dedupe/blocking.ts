@@ -24,10 +24,10 @@ export function blockingKeys(p: Prepared): string[] {
   if (r.company) orgs.add(r.company);
   if (r.domain) orgs.add(r.domain.split('.')[0] as string);
   const orientations: Array<[string, [string, string]]> = [
-    [r.first, p.lastCodes],
+    [p.given, p.lastCodes],
     [r.last, p.firstCodes],
   ];
-  const lastNames = [r.last, r.first];
+  const lastNames = [r.last, p.firstJoined];
   orientations.forEach(([first, lastCodes], o) => {
     const last = lastNames[o] as string;
     const codes = uniqueCodes(lastCodes);

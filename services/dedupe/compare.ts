@@ -9,6 +9,15 @@ import { nicknameEquivalent } from './nicknames.ts';
 /** A MatchRecord plus what comparison derives from it, computed once per record. */
 export interface Prepared {
   rec: MatchRecord;
+  /**
+   * The name a person is called by: the first word of the first-name field, so a middle name or initial
+   * ("John A.", "John Andrew") does not hide "John"; a leading initial gives way to the next word
+   * ("J. Robert" → "robert").
+   */
+  given: string;
+  /** The whole first-name field as one token: what is compared with a surname when names are swapped. */
+  firstJoined: string;
+  /** Codes of firstJoined (used when it stands in for a surname). */
   firstCodes: [string, string];
   lastCodes: [string, string];
   /** Email local part without +tag, dots, dashes, underscores and digits: "j.smith87+crm" -> "jsmith". */
@@ -40,12 +49,20 @@ function codesOf(name: string): [string, string] {
   return codes;
 }
 
+function givenName(first: string): string {
+  const [head, next] = first.split(' ');
+  if (head && head.length === 1 && next) return next;
+  return head ?? '';
+}
+
 export function prepare(rec: MatchRecord): Prepared {
   const at = rec.email.lastIndexOf('@');
   const local = at < 0 ? '' : rec.email.slice(0, at);
   return {
     rec,
-    firstCodes: codesOf(rec.first),
+    given: givenName(rec.first),
+    firstJoined: rec.first.replace(/ /g, ''),
+    firstCodes: codesOf(rec.first.replace(/ /g, '')),
     lastCodes: codesOf(rec.last),
     emailLocal: local.replace(/\+.*$/, '').replace(/[._\-0-9]/g, ''),
     emailDomain: at < 0 ? '' : rec.email.slice(at + 1),
@@ -153,14 +170,27 @@ function exactLevel(a: string, b: string): 'exact' | 'differ' | 'missing' {
   return a === b ? 'exact' : 'differ';
 }
 
+/**
+ * The joint name level in one orientation. Swapped, either record may be the one typed the wrong way
+ * round, and its first-name field then holds a surname (perhaps of several words: "Van der Berg"), so
+ * both readings are tried and the stronger kept.
+ */
 function namesIn(a: Prepared, b: Prepared, swapped: boolean): Levels['name'] {
-  const bFirst = swapped ? b.rec.last : b.rec.first;
-  const bLast = swapped ? b.rec.first : b.rec.last;
-  const bLastCodes = swapped ? b.firstCodes : b.lastCodes;
-  return nameLevel(
-    firstAgreement(a.rec.first, bFirst),
-    lastAgreement(a.rec.last, bLast, a.lastCodes, bLastCodes),
+  if (!swapped) {
+    return nameLevel(
+      firstAgreement(a.given, b.given),
+      lastAgreement(a.rec.last, b.rec.last, a.lastCodes, b.lastCodes),
+    );
+  }
+  const bTurned = nameLevel(
+    firstAgreement(a.given, b.rec.last),
+    lastAgreement(a.rec.last, b.firstJoined, a.lastCodes, b.firstCodes),
   );
+  const aTurned = nameLevel(
+    firstAgreement(a.rec.last, b.given),
+    lastAgreement(a.firstJoined, b.rec.last, a.firstCodes, b.lastCodes),
+  );
+  return NAME_STRENGTH[aTurned] > NAME_STRENGTH[bTurned] ? aTurned : bTurned;
 }
 
 const NAME_STRENGTH: Record<Levels['name'], number> = {

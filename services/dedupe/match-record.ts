@@ -10,7 +10,9 @@ export interface MatchRecord {
   id: string;
   /** For a historical lead: the survivor it was resolved to (its own id when it survived). */
   survivorId: string;
+  /** Folded first-name field, words kept apart ("john andrew"); compare.ts picks the given name. */
   first: string;
+  /** Folded surname as one token. */
   last: string;
   email: string;
   /** Company domain: the lead's registrable domain, else its email domain unless that is free mail. */
@@ -43,7 +45,7 @@ export function fold(value: string | null | undefined): string {
     .trim();
 }
 
-/** Names compare as one token: "Mary Ann" = "Maryann", "O'Brien" = "OBrien". */
+/** Surnames compare as one token: "Van der Berg" = "Vanderberg", "O'Brien" = "OBrien". */
 function foldName(value: string | null | undefined): string {
   return fold(value).replace(/ /g, '');
 }
@@ -80,11 +82,11 @@ function linkedinHandle(url: string | null): string {
 
 export function toMatchRecord(lead: EnrichedLead, survivorId = lead.meta.lead_id): MatchRecord {
   const f = lead.lead;
-  let first = foldName(f.first_name);
+  let first = fold(f.first_name);
   let last = foldName(f.last_name);
   if (!first && !last && f.full_name) {
     const split = splitFullName(f.full_name);
-    first = foldName(split.first);
+    first = fold(split.first);
     last = foldName(split.last);
   }
   return {

@@ -64,6 +64,22 @@ describe('comparison', () => {
     expect(c.probability).toBeGreaterThan(0.99);
   });
 
+  it('looks past middle names and leading initials', () => {
+    const a = rec(john);
+    for (const first_name of ['John Andrew', 'John A.', 'J. John']) {
+      expect(compare(a, rec({ ...john, first_name }), DEFAULT_MODEL).levels.name, first_name).toBe('exact');
+    }
+    const full = rec({ full_name: 'John Andrew Smith', email: john.email, company_key: 'acme' });
+    expect(compare(a, full, DEFAULT_MODEL).levels.name).toBe('exact');
+  });
+
+  it('matches a swapped multi-word surname whichever record was typed the wrong way round', () => {
+    const right = rec({ ...john, first_name: 'Ingrid', last_name: 'Van der Berg', email: null });
+    const turned = rec({ ...john, first_name: 'Van der Berg', last_name: 'Ingrid', email: null });
+    expect(compare(right, turned, DEFAULT_MODEL).levels.name).toBe('exact');
+    expect(compare(turned, right, DEFAULT_MODEL).levels.name).toBe('exact');
+  });
+
   it('does not let a swap turn a shared surname into a shared first name', () => {
     const a = rec({ ...john, first_name: 'Smith', last_name: 'Mary', email: 'mary@acme.com' });
     const b = rec({ ...john, first_name: 'Shirley', last_name: 'Smith', email: 'shirley.smith@acme.com' });
