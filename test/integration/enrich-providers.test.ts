@@ -184,6 +184,12 @@ describe('sandbox authentication', () => {
     expect(profile.status).toBe(401);
   });
 
+  it('changes only the fault fields a configuration names', async () => {
+    await faults({ snov: { latency_ms: 5 } });
+    await faults({ snov: { throttle_next: 2 } });
+    expect(sandbox.state.faults.snov).toMatchObject({ latency_ms: 5, throttle_next: 2, down: false });
+  });
+
   it('rejects a malformed fault configuration', async () => {
     const res = await fetch(`${sandbox.url}/__sandbox/config`, {
       method: 'POST',
@@ -191,6 +197,12 @@ describe('sandbox authentication', () => {
       body: JSON.stringify({ hunter: { error_rate: 2 } }),
     });
     expect(res.status).toBe(400);
+    const unknown = await fetch(`${sandbox.url}/__sandbox/config`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ hunter: { latncy_ms: 5 } }),
+    });
+    expect(unknown.status).toBe(400);
   });
 });
 

@@ -55,22 +55,33 @@ export function sandboxEnv(url: string): Record<string, string> {
 
 const Fault = z.object({
   /** Added to every answer. */
-  latency_ms: z.number().int().nonnegative().default(0),
-  /** Share of requests answered 503, drawn at random. */
-  error_rate: z.number().min(0).max(1).default(0),
+  latency_ms: z.number().int().nonnegative(),
+  /** Share of requests answered 500, drawn at random. */
+  error_rate: z.number().min(0).max(1),
   /** The next N requests are answered 503 (a burst), then service resumes. */
-  fail_next: z.number().int().nonnegative().default(0),
+  fail_next: z.number().int().nonnegative(),
   /** The next N requests are answered 429 with Retry-After. */
-  throttle_next: z.number().int().nonnegative().default(0),
+  throttle_next: z.number().int().nonnegative(),
   /** Retry-After value in seconds (sent as an HTTP date when retry_after_date is set). */
-  retry_after_s: z.number().int().nonnegative().default(1),
-  retry_after_date: z.boolean().default(false),
+  retry_after_s: z.number().int().nonnegative(),
+  retry_after_date: z.boolean(),
   /** Every request answered 503 until cleared. */
-  down: z.boolean().default(false),
+  down: z.boolean(),
 });
 export type Fault = z.infer<typeof Fault>;
-export const FaultPatch = z.partialRecord(z.enum(PROVIDERS), Fault.partial());
+/** A change to some providers' faults: only the fields named change. */
+export const FaultPatch = z.partialRecord(z.enum(PROVIDERS), Fault.partial().strict());
 export type FaultPatch = z.infer<typeof FaultPatch>;
+
+const noFault = (latency_ms: number): Fault => ({
+  latency_ms,
+  error_rate: 0,
+  fail_next: 0,
+  throttle_next: 0,
+  retry_after_s: 1,
+  retry_after_date: false,
+  down: false,
+});
 
 export interface SandboxState {
   faults: Record<ProviderName, Fault>;
@@ -82,10 +93,7 @@ export interface SandboxState {
 }
 
 const freshFaults = (latency = 0) =>
-  Object.fromEntries(PROVIDERS.map((p) => [p, Fault.parse({ latency_ms: latency })])) as Record<
-    ProviderName,
-    Fault
-  >;
+  Object.fromEntries(PROVIDERS.map((p) => [p, noFault(latency)])) as Record<ProviderName, Fault>;
 
 export function createSandboxState(defaultLatencyMs = 0): SandboxState {
   return {
