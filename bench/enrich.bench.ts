@@ -113,8 +113,14 @@ async function startSandboxProcess(port: number): Promise<ChildProcess> {
   return child;
 }
 
-async function sandboxRequests(url: string): Promise<number> {
-  const body = (await (await fetch(`${url}/__sandbox/stats`)).json()) as {
+async function sandboxRequests(url: string, attempt = 0): Promise<number> {
+  const res = await fetch(`${url}/__sandbox/stats`).catch((err: unknown) => {
+    // A pooled keep-alive socket the server closed at the same moment: one retry on a fresh one.
+    if (attempt === 0) return null;
+    throw err;
+  });
+  if (!res) return sandboxRequests(url, 1);
+  const body = (await res.json()) as {
     requests: Record<string, Record<string, number>>;
   };
   let n = 0;

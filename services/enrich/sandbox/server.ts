@@ -367,6 +367,9 @@ export async function startSandbox(
   const app = createSandboxApp(state);
   const port = opts.port || (await freePort());
   const server = serve({ fetch: app.fetch, port, hostname: '127.0.0.1' });
+  // Keep idle connections longer than clients pool them, as API gateways do, so a client rarely reuses
+  // a socket the server is closing at that instant.
+  if ('keepAliveTimeout' in server) server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
