@@ -1,5 +1,6 @@
 /** The attempts of one endpoint, newest first, from ClickHouse `webhook_deliveries`. */
 import { type ClickHouseClient, querySql, sql } from '../../services/lib/clickhouse.ts';
+import type { DeliveryRow } from '../../services/webhooks/delivery-log.ts';
 
 export interface DeliveryAttempt {
   delivery_id: string;
@@ -13,17 +14,8 @@ export interface DeliveryAttempt {
   timestamp: string;
 }
 
-interface Row {
-  delivery_id: string;
-  event_id: string;
-  event: string;
-  attempt: number;
-  status_code: number;
-  success: number;
-  error: string;
-  latency_ms: number;
-  ts: string;
-}
+/** The stored columns read back; numbers may come back as strings (ClickHouse's JSON quoting). */
+type Row = Omit<DeliveryRow, 'endpoint_id' | 'account_id'>;
 
 export async function listDeliveries(
   ch: ClickHouseClient,
