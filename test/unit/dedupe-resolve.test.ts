@@ -16,6 +16,7 @@ import { estimateModel } from '../../services/dedupe/estimate.ts';
 import { toMatchRecord } from '../../services/dedupe/match-record.ts';
 import { DEFAULT_MODEL } from '../../services/dedupe/model.ts';
 import { resolveBatch } from '../../services/dedupe/resolve.ts';
+import { loadConfig } from '../../services/lib/config.ts';
 
 const base: Partial<StandardizedFields> = {
   first_name: 'Robert',
@@ -231,7 +232,7 @@ describe('configuration', () => {
   };
 
   it('reads thresholds and bounds from the environment', () => {
-    const parsed = DedupeConfig.parse({ ...env, DEDUP_MATCH_THRESHOLD: '0.95', DEDUP_PRIOR: '0.2' });
+    const parsed = loadConfig(DedupeConfig, { ...env, DEDUP_MATCH_THRESHOLD: '0.95', DEDUP_PRIOR: '0.2' });
     const settings = settingsFromEnv(parsed);
     expect(settings.matchThreshold).toBe(0.95);
     expect(settings.model.prior).toBe(0.2);
