@@ -3,12 +3,12 @@
  * committed, in an order that makes a crash at any point harmless (every step is idempotent, and a
  * record whose offset was not committed is delivered again and goes through every step again):
  *
- * 1. insert the rows (leads, rejections): a redelivered lead replaces itself (ReplacingMergeTree);
- * 2. publish lead.qualified events: before the rows count, so a batch never completes ahead of the
- *    events of its own leads;
- * 3. count the rows in their batches (tracker: each row once) and apply whole-batch failures;
- * 4. write the state of every batch touched to ClickHouse `batches` (versioned by the tracker's revision);
- * 5. announce batches that reached a final state and were not announced yet: batch.completed or
+ * 1. insert the rows (leads, rejections): a redelivered lead replaces itself (ReplacingMergeTree); and
+ *    meanwhile publish the lead.qualified events: before the rows count, so a batch never completes
+ *    ahead of the events of its own leads;
+ * 2. count the rows in their batches (tracker: each row once) and apply whole-batch failures;
+ * 3. write the state of every batch touched to ClickHouse `batches` (versioned by the tracker's revision);
+ * 4. announce batches that reached a final state and were not announced yet: batch.completed or
  *    batch.failed, then mark them announced. A crash before the mark announces again after the
  *    redelivery, with the same event id.
  *
@@ -88,13 +88,19 @@ export function createFlush(deps: FlushDeps): (entries: SinkEntry[]) => Promise<
   const { ch, tracker, publish, metrics, log } = deps;
   const now = deps.now ?? (() => new Date());
 
-  const step = <T>(name: string, work: () => Promise<T>): Promise<T> =>
-    untilDone(work, deps.retry, () => false, {
-      onRetry: (err, retry, waitMs) => {
-        metrics.retries.inc({ step: name });
-        log.warn({ err: errorMessage(err), step: name, retry, waitMs }, 'sink step failed; retrying');
-      },
-    });
+  const step = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
+    const end = metrics.stepSeconds.startTimer({ step: name });
+    try {
+      return await untilDone(work, deps.retry, () => false, {
+        onRetry: (err, retry, waitMs) => {
+          metrics.retries.inc({ step: name });
+          log.warn({ err: errorMessage(err), step: name, retry, waitMs }, 'sink step failed; retrying');
+        },
+      });
+    } finally {
+      end();
+    }
+  };
 
   const insert = async (table: string, values: readonly object[]): Promise<void> => {
     if (values.length === 0) return;
@@ -168,8 +174,11 @@ export function createFlush(deps: FlushDeps): (entries: SinkEntry[]) => Promise<
         groups.set(key, { batchId: e.batchId, accountId: e.accountId, source: e.source, rows: [e.terminal] });
     }
 
-    await Promise.all([insert('leads', leads), insert('rejections', rejections)]);
-    await publishEvents('publish lead.qualified', qualified);
+    await Promise.all([
+      insert('leads', leads),
+      insert('rejections', rejections),
+      publishEvents('publish lead.qualified', qualified),
+    ]);
     const touched = new Map<string, BatchRef>();
     for (const ref of [...(await count([...groups.values()])), ...(await failBatches(failures))])
       touched.set(refKey(ref), ref);

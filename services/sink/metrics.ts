@@ -5,6 +5,7 @@ export class SinkMetrics {
   readonly rowsWritten: Counter<'table'>;
   readonly flushRows: Histogram;
   readonly flushSeconds: Histogram;
+  readonly stepSeconds: Histogram<'step'>;
   readonly retries: Counter<'step'>;
   readonly events: Counter<'event'>;
   readonly untracked: Counter<'reason'>;
@@ -27,6 +28,13 @@ export class SinkMetrics {
       name: 'leedrush_sink_flush_seconds',
       help: 'Time of one flush: inserts, events, batch counting and batch rows',
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.stepSeconds = new Histogram({
+      name: 'leedrush_sink_step_seconds',
+      help: 'Time of one step of a flush (retries included): where a flush spends its time',
+      labelNames: ['step'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     });
     this.retries = new Counter({
