@@ -3,7 +3,7 @@
  * attempt: checked target, signed POST, the attempt logged, then done / rescheduled / given up.
  * Attempts run beside the Kafka consumer, never inside it.
  */
-import { Counter, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../runtime/index.ts';
 import { checkTarget, type TargetPolicy } from './address-guard.ts';
 import { retryDelay } from './backoff.ts';
@@ -46,6 +46,15 @@ export class Dispatcher {
       name: 'leedrush_webhook_given_up_total',
       help: 'Deliveries abandoned after the last attempt of the retry schedule failed',
       registers: [o.registry],
+    });
+    const { queue } = o;
+    new Gauge({
+      name: 'leedrush_webhook_pending_jobs',
+      help: 'Deliveries waiting for their next attempt (first attempts and retries)',
+      registers: [o.registry],
+      async collect() {
+        this.set(await queue.pending());
+      },
     });
   }
 

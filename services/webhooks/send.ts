@@ -6,6 +6,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import { isIP } from 'node:net';
 import type { ResolvedTarget } from './address-guard.ts';
 
 export interface AttemptResult {
@@ -27,6 +28,7 @@ export function postOnce(
 ): Promise<AttemptResult> {
   const started = performance.now();
   const { url } = target;
+  const host = url.hostname.replace(/^\[|\]$/g, '');
   const client = url.protocol === 'https:' ? https : http;
   return new Promise((resolve) => {
     let settled = false;
@@ -42,7 +44,8 @@ export function postOnce(
       family: target.family,
       port: url.port || (url.protocol === 'https:' ? 443 : 80),
       path: `${url.pathname}${url.search}`,
-      servername: url.hostname.replace(/^\[|\]$/g, ''),
+      // SNI takes names only (RFC 6066); for an IP URL the certificate is checked against the address.
+      servername: isIP(host) ? undefined : host,
       agent: false,
       headers: {
         ...headers,
