@@ -1,0 +1,28 @@
+import { serve } from '@hono/node-server';
+import { loadConfigOrExit } from '../services/lib/config.ts';
+import { createApp } from './app.ts';
+import { GatewayConfig } from './config.ts';
+import { createDeps } from './deps.ts';
+
+const config = loadConfigOrExit(GatewayConfig);
+const deps = await createDeps(config);
+const { app } = createApp(deps);
+
+const server = serve({ fetch: app.fetch, port: config.GATEWAY_PORT, hostname: config.GATEWAY_HOST }, (info) =>
+  deps.log.info({ port: info.port, host: config.GATEWAY_HOST }, 'gateway listening'),
+);
+
+// Finish the requests in flight, then release Redis and Kafka; a second signal is not waited for.
+let stopping = false;
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    server.close(async () => {
+      await deps.publisher.disconnect().catch(() => undefined);
+      deps.redis.disconnect();
+      process.exit(0);
+    });
+    setTimeout(() => process.exit(1), 10_000).unref();
+  });
+}
