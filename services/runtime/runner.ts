@@ -29,7 +29,10 @@ export interface RunOptions {
   partitionsConsumedConcurrently?: number;
   /** Expanding phases send every this many routed records, then wait for the acknowledgement. */
   flushAt?: number;
-  /** Fetch sizing (kafkajs consumer options). */
+  /**
+   * Fetch sizing (kafkajs consumer options). 1 MiB per partition (~1,200 leads) measured best: kafkajs
+   * groups produced messages per partition in quadratic time, so merged sends must stay moderate.
+   */
   maxBytes?: number;
   maxBytesPerPartition?: number;
   maxWaitTimeInMs?: number;
@@ -158,7 +161,7 @@ export async function runPhaseService<In, Out>(
         groupId: group,
         allowAutoTopicCreation: false,
         maxBytes: opts.maxBytes ?? 16 << 20,
-        maxBytesPerPartition: opts.maxBytesPerPartition ?? 4 << 20,
+        maxBytesPerPartition: opts.maxBytesPerPartition ?? 1 << 20,
         maxWaitTimeInMs: opts.maxWaitTimeInMs ?? 250,
         sessionTimeout: opts.sessionTimeout ?? 30_000,
       }),
@@ -193,7 +196,7 @@ export async function runPhaseService<In, Out>(
     await c.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently ?? 2,
+      partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently ?? 3,
       eachBatch: (payload) => {
         const pipeline = pipelines.get(payload.batch.topic);
         if (!pipeline) throw new Error(`batch from unsubscribed topic ${payload.batch.topic}`);
