@@ -233,6 +233,13 @@ describe('webhook delivery', () => {
     expect(failed?.error).toMatch(/500/);
   });
 
+  it('counts attempts and pending jobs in /metrics', async () => {
+    const text = await (await fetch(`http://127.0.0.1:${dispatcher?.port}/metrics`)).text();
+    expect(text).toMatch(/^leedrush_webhook_attempts_total\{result="success",service="webhooks"\} 4$/m);
+    expect(text).toMatch(/^leedrush_webhook_attempts_total\{result="failure",service="webhooks"\} 3$/m);
+    expect(text).toMatch(/^leedrush_webhook_pending_jobs\{service="webhooks"\} 0$/m);
+  });
+
   it("answers 404 for another account's endpoint deliveries", async () => {
     const res = await gw.json('GET', `/webhooks/${ids.flaky}/deliveries`, undefined, bob.token);
     expect(res.status).toBe(404);
