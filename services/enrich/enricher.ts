@@ -23,6 +23,7 @@ import {
   type ProviderName,
 } from './types.ts';
 import {
+  emptyOutcome,
   type Known,
   type ProviderFailure,
   runWaterfall,
@@ -151,7 +152,7 @@ export class Enricher {
               known,
               this.opts,
             )
-          : idle(known);
+          : emptyOutcome(known);
       const result: Known = { fields: { ...outcome.fields }, sources: { ...outcome.sources } };
       if (!companyHit && keys.domain && this.dns) await this.#addTechnographics(keys.domain, result);
       await this.#remember(keys, { person: !personHit, company: !companyHit }, outcome, result, companyKey);
@@ -346,21 +347,6 @@ const ENRICHMENT_NAME: Partial<Record<Field, string>> = {
   name: 'person_name',
   email: 'email_status',
 };
-
-/** The outcome when no provider needs asking. */
-const idle = (known: Known): WaterfallOutcome => ({
-  ...known,
-  answers: [],
-  failures: [],
-  asked: new Set(),
-  calls: 0,
-  cost_usd: 0,
-  spentBy: {
-    email: { calls: 0, cost_usd: 0 },
-    person: { calls: 0, cost_usd: 0 },
-    company: { calls: 0, cost_usd: 0 },
-  },
-});
 
 function personQuery(lead: LeadInput, keys: LookupKeys): PersonQuery | null {
   if (!keys.email && !lead.linkedin_url) return null;

@@ -61,20 +61,7 @@ export async function runWaterfall(
   known: Known,
   opts: WaterfallOptions,
 ): Promise<WaterfallOutcome> {
-  const out: WaterfallOutcome = {
-    fields: { ...known.fields },
-    sources: { ...known.sources },
-    answers: [],
-    failures: [],
-    asked: new Set(),
-    calls: 0,
-    cost_usd: 0,
-    spentBy: {
-      email: { calls: 0, cost_usd: 0 },
-      person: { calls: 0, cost_usd: 0 },
-      company: { calls: 0, cost_usd: 0 },
-    },
-  };
+  const out = emptyOutcome(known);
   const missing = (group: Operation) => opts.targets[group].filter((f) => out.fields[f] === undefined);
   for (const group of GROUPS) {
     if (query.skip?.has(group)) continue;
@@ -107,6 +94,24 @@ export async function runWaterfall(
     }
   }
   return out;
+}
+
+/** An outcome before (or without) any provider call: what is known, nothing spent. */
+export function emptyOutcome(known: Known): WaterfallOutcome {
+  return {
+    fields: { ...known.fields },
+    sources: { ...known.sources },
+    answers: [],
+    failures: [],
+    asked: new Set(),
+    calls: 0,
+    cost_usd: 0,
+    spentBy: {
+      email: { calls: 0, cost_usd: 0 },
+      person: { calls: 0, cost_usd: 0 },
+      company: { calls: 0, cost_usd: 0 },
+    },
+  };
 }
 
 /** Runs one operation, or returns null when the query lacks what the operation needs. */

@@ -35,6 +35,15 @@ export interface ProviderAdapter {
   verifyEmail?(email: string): Promise<Lookup>;
 }
 
+/** An adapter for a provider reached at one base URL with one API key. */
+export abstract class KeyedAdapter {
+  constructor(
+    readonly http: ProviderHttp,
+    protected readonly baseUrl: string,
+    protected readonly apiKey: string,
+  ) {}
+}
+
 /** Turns a transport response into a lookup, handing a 200 body to the adapter's mapper. */
 export function toLookup(
   res: ProviderResponse,

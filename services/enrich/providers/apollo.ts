@@ -1,4 +1,3 @@
-import type { ProviderHttp } from '../http.ts';
 import {
   type CompanyData,
   type Deliverability,
@@ -10,6 +9,7 @@ import {
   countryCode,
   headcount,
   type Json,
+  KeyedAdapter,
   type Lookup,
   linkedinUrl,
   num,
@@ -26,15 +26,9 @@ import {
  * (`GET /api/v1/organizations/enrich?domain=`), authenticated with the `X-Api-Key` header.
  * A 200 with `person: null` means no match.
  */
-export class ApolloAdapter implements ProviderAdapter {
+export class ApolloAdapter extends KeyedAdapter implements ProviderAdapter {
   readonly name = 'apollo';
   readonly operations = ['person', 'company'] as const;
-
-  constructor(
-    readonly http: ProviderHttp,
-    private readonly baseUrl: string,
-    private readonly apiKey: string,
-  ) {}
 
   #headers() {
     return { 'x-api-key': this.apiKey, 'cache-control': 'no-cache' };

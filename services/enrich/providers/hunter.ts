@@ -1,9 +1,9 @@
-import type { ProviderHttp } from '../http.ts';
 import { type Deliverability, emptyCompany, emptyPerson, type ProviderAnswer } from '../types.ts';
 import {
   countryCode,
   headcount,
   type Json,
+  KeyedAdapter,
   type Lookup,
   linkedinUrl,
   num,
@@ -19,15 +19,9 @@ import {
  * (`GET /v2/domain-search?domain=`), key in the `api_key` query parameter. The verifier answers 202
  * while a slow SMTP check is still running; that is "pending", not a failure.
  */
-export class HunterAdapter implements ProviderAdapter {
+export class HunterAdapter extends KeyedAdapter implements ProviderAdapter {
   readonly name = 'hunter';
   readonly operations = ['email', 'company'] as const;
-
-  constructor(
-    readonly http: ProviderHttp,
-    private readonly baseUrl: string,
-    private readonly apiKey: string,
-  ) {}
 
   async verifyEmail(email: string): Promise<Lookup> {
     const params = new URLSearchParams({ email, api_key: this.apiKey });
