@@ -40,6 +40,8 @@ export const DedupeConfig = BaseConfig.extend({
   DEDUP_HISTORY_KEY_CAP: positiveInt(DEFAULT_HISTORY_OPTIONS.keyCap),
   /** Most recent leads kept per account; the oldest are evicted first. */
   DEDUP_HISTORY_ACCOUNT_CAP: positiveInt(DEFAULT_HISTORY_OPTIONS.accountCap),
+  /** How often each instance checks its open batches for completion by rows rejected upstream. */
+  DEDUP_FINALIZE_INTERVAL_MS: positiveInt(2_000),
 }).refine((c) => c.DEDUP_POSSIBLE_THRESHOLD <= c.DEDUP_MATCH_THRESHOLD, {
   message: 'DEDUP_POSSIBLE_THRESHOLD must not exceed DEDUP_MATCH_THRESHOLD',
   path: ['DEDUP_POSSIBLE_THRESHOLD'],

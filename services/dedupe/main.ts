@@ -1,0 +1,29 @@
+import { BatchTracker } from '../lib/batch-tracker.ts';
+import { loadConfigOrExit } from '../lib/config.ts';
+import { RecordPublisher } from '../lib/publisher.ts';
+import { createRedis, keyspace } from '../lib/redis.ts';
+import { createLogger, runPhaseService } from '../runtime/index.ts';
+import { DedupeConfig, historyOptionsFromEnv, settingsFromEnv } from './config.ts';
+import { HistoryIndex } from './history-index.ts';
+import { OpenBatches } from './open-batches.ts';
+import { BatchFinalizer, dedupePhase } from './service.ts';
+
+// The dedupe service: leads.enriched → leads.deduped. Signals drain and exit (runtime).
+const config = loadConfigOrExit(DedupeConfig);
+const log = createLogger('leedrush-dedupe', config.LOG_LEVEL);
+const redis = createRedis(config.REDIS_URL, 'leedrush-dedupe');
+const ns = keyspace(config.LEEDRUSH_PREFIX);
+const deps = {
+  open: new OpenBatches(redis, ns),
+  history: new HistoryIndex(redis, ns, historyOptionsFromEnv(config)),
+  tracker: new BatchTracker(redis, ns),
+  publisher: await RecordPublisher.connect(config, 'leedrush-dedupe-finalizer'),
+  settings: settingsFromEnv(config),
+  log,
+};
+const finalizer = new BatchFinalizer(deps);
+const service = await runPhaseService(dedupePhase(deps, finalizer), { config, log });
+const stopSweep = finalizer.every(config.DEDUP_FINALIZE_INTERVAL_MS);
+process.once('SIGTERM', stopSweep);
+process.once('SIGINT', stopSweep);
+service.log.info({ port: service.port }, 'dedupe running');
