@@ -49,5 +49,7 @@ export const WebhooksConfig = BaseConfig.extend({
   /** Attempts in flight at once per dispatcher instance. */
   WEBHOOK_CONCURRENCY: positive(16),
   WEBHOOK_LOG_FLUSH_MS: positive(1_000),
+  /** Consumer group session: how long a dead instance holds its outbox partitions. */
+  WEBHOOK_SESSION_TIMEOUT_MS: positive(30_000),
 });
 export type WebhooksConfig = z.infer<typeof WebhooksConfig>;

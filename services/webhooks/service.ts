@@ -52,6 +52,7 @@ export async function startWebhooks(
     log,
     registry,
     handleSignals: false,
+    sessionTimeout: config.WEBHOOK_SESSION_TIMEOUT_MS,
   });
   dispatcher.start();
   return {
