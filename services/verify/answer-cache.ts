@@ -15,7 +15,8 @@ export type AnswerCacheOptions = {
  * DNS answers in two levels: an in-process LRU in front of Redis, so a warm phase instance answers
  * most leads without a network round trip, while every instance shares what any of them resolved.
  * An entry never outlives the TTL it was stored with, in either level. Redis errors propagate: the
- * phase throws and the runtime retries the lead.
+ * phase throws and the runtime retries the lead. Without Redis (embedded mode, one process) only the
+ * in-process level is kept.
  */
 export class AnswerCache {
   readonly stats = { microHits: 0, redisHits: 0, misses: 0 };
@@ -23,7 +24,7 @@ export class AnswerCache {
   private readonly now: () => number;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: Redis | null,
     private readonly options: AnswerCacheOptions,
   ) {
     this.micro = new LRUCache({ max: options.microSize });
@@ -40,7 +41,7 @@ export class AnswerCache {
 
   /** The shared level (Redis); a hit also warms the in-process level. */
   async getShared<T>(key: string): Promise<T | undefined> {
-    const raw = await this.redis.get(this.redisKey(key));
+    const raw = this.redis ? await this.redis.get(this.redisKey(key)) : null;
     const now = this.now();
     const entry = raw === null ? undefined : parseEntry(raw);
     if (!entry || entry.exp <= now) {
@@ -56,7 +57,7 @@ export class AnswerCache {
     if (ttlS <= 0) return;
     const now = this.now();
     const entry: Entry = { v: value, exp: now + ttlS * 1000 };
-    await this.redis.set(this.redisKey(key), JSON.stringify(entry), 'EX', ttlS);
+    await this.redis?.set(this.redisKey(key), JSON.stringify(entry), 'EX', ttlS);
     this.remember(key, entry, now);
   }
 

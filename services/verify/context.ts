@@ -4,7 +4,7 @@ import type { LeadMeta } from '../../schemas/generated.ts';
 import { keyspace } from '../lib/redis.ts';
 import { AnswerCache } from './answer-cache.ts';
 import type { VerifyConfig } from './config.ts';
-import { MailRouteResolver } from './mail-route.ts';
+import { type DnsClient, MailRouteResolver } from './mail-route.ts';
 import { PhoneLookupClient } from './phone-lookup.ts';
 import type { ProbeOptions } from './smtp-probe.ts';
 
@@ -25,8 +25,10 @@ const DNS_DEADLINE_MARGIN_MS = 100;
 
 export function createVerifyContext(
   settings: VerifySettings,
-  redis: Redis,
-  options: { keyPrefix?: string } = {},
+  /** null: no shared answer cache (embedded mode), DNS answers are cached in-process only. */
+  redis: Redis | null,
+  /** dns: another client than the configured resolvers (embedded mode, when DNS is unreachable). */
+  options: { keyPrefix?: string; dns?: DnsClient } = {},
 ): VerifyContext {
   const cache = new AnswerCache(redis, {
     keyPrefix: options.keyPrefix ?? `${keyspace(settings.LEEDRUSH_PREFIX)('verify', 'dns')}:`,
@@ -34,7 +36,7 @@ export function createVerifyContext(
     microSize: settings.DNS_MICRO_CACHE_SIZE,
   });
   const routes = new MailRouteResolver(
-    dnsResolver(settings),
+    options.dns ?? dnsResolver(settings),
     cache,
     {
       minS: settings.DNS_MIN_TTL_S,

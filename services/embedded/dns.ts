@@ -1,0 +1,50 @@
+import { Resolver } from 'node:dns/promises';
+import type { DnsClient } from '../verify/mail-route.ts';
+
+/**
+ * A name every working Internet resolver answers: the NS records of the `com` top-level domain. A
+ * resolver that cannot answer it (timeout, refused, or NXDOMAIN from a filtering resolver) would make
+ * every real domain look broken, so embedded mode does not trust it for verdicts.
+ */
+const CANARY = 'com';
+
+export type DnsReach =
+  | { reachable: true; servers: string[] }
+  | { reachable: false; servers: string[]; reason: string };
+
+/** Asks the resolver the canary question once, within the per-query timeout. */
+export async function probeDns(servers: string[], timeoutMs: number): Promise<DnsReach> {
+  const resolver = new Resolver({ timeout: timeoutMs, tries: 1 });
+  if (servers.length > 0) resolver.setServers(servers);
+  const used = resolver.getServers();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve('ETIMEOUT'), timeoutMs + 100);
+  });
+  const answer = resolver.resolveNs(CANARY).then(
+    (ns) => (ns.length > 0 ? null : 'ENODATA'),
+    (err: NodeJS.ErrnoException) => String(err.code ?? err.message),
+  );
+  try {
+    const failure = await Promise.race([answer, deadline]);
+    return failure === null
+      ? { reachable: true, servers: used }
+      : { reachable: false, servers: used, reason: failure };
+  } finally {
+    clearTimeout(timer);
+    resolver.cancel();
+  }
+}
+
+/**
+ * The DNS client when the resolver cannot reach the Internet: every query fails with this code, so
+ * verify says `unknown` ("DNS could not answer") instead of calling real domains nonexistent.
+ */
+export const UNREACHABLE_CODE = 'EDNSUNREACHABLE';
+const unreachable = () =>
+  Promise.reject(Object.assign(new Error('DNS unreachable'), { code: UNREACHABLE_CODE }));
+export const unreachableDns: DnsClient = {
+  resolveMx: unreachable,
+  resolve4: unreachable,
+  resolve6: unreachable,
+} as DnsClient;
