@@ -7,6 +7,7 @@ import { notFound, onError, problem } from './errors.ts';
 import { requireUser } from './middleware/auth.ts';
 import { observe } from './middleware/observability.ts';
 import { planRateLimit } from './middleware/plan-rate-limit.ts';
+import { type DocsInput, registerUploadDoc, renderDocsPage } from './openapi.ts';
 import { accountRoutes } from './routes/account.ts';
 import { authRoutes } from './routes/auth.ts';
 import { batchRoutes } from './routes/batches.ts';
@@ -47,6 +48,19 @@ export function createApp(deps: GatewayDeps) {
   });
   api.use('*', (c, next) => (c.req.path === '/api/upload' ? next() : jsonLimit(c, next)));
   api.route('/', authRoutes);
+  // Public documents come before the authenticated group, whose middleware matches every path.
+  const openapi = {
+    openapi: '3.1.0',
+    info: {
+      title: 'Leedrush API',
+      version: '1.0.0',
+      description: 'Lead validation pipeline (the contract: API.md).',
+    },
+    servers: [{ url: '/api' }],
+  };
+  api.doc31('/openapi.json', openapi);
+  api.get('/docs', (c) => c.html(renderDocsPage(api.getOpenAPI31Document(openapi) as unknown as DocsInput)));
+  registerUploadDoc(api.openAPIRegistry);
 
   // Routers are copied when mounted, so the authenticated group is complete before it is mounted.
   const authed = new OpenAPIHono<GatewayEnv>();
@@ -58,11 +72,6 @@ export function createApp(deps: GatewayDeps) {
   api.route('/', authed);
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
 
-  api.doc31('/openapi.json', {
-    openapi: '3.1.0',
-    info: { title: 'Leedrush API', version: '1.0.0', description: 'Lead validation pipeline: see API.md.' },
-    servers: [{ url: '/api' }],
-  });
   app.route('/api', api);
   return { app, registry };
 }
