@@ -21,6 +21,8 @@ import { SinkConfig } from '../../services/sink/config.ts';
 import { type SinkService, startSink } from '../../services/sink/service.ts';
 import { waitFor } from '../fixtures/runtime/harness.ts';
 import {
+  completedCounts,
+  fileBatch,
   fileRows,
   rejection,
   type SinkKafka,
@@ -100,17 +102,7 @@ describe('sink service (real Kafka, ClickHouse 18.16, Redis)', () => {
   it('writes every row once, counts it once under redelivery, completes and announces the batch once', async () => {
     const N = 3_000;
     const acc = account();
-    const created = await tracker.create(
-      {
-        account_id: acc,
-        filename: 'leads.csv',
-        file_path: '/uploads/leads.csv',
-        source: 'csv',
-        rows_total: N,
-      },
-      null,
-    );
-    if (!created) throw new Error('not created');
+    const created = await fileBatch(tracker, acc, 'leads.csv', N);
     const id = created.batch_id;
     const { leads, rejections } = fileRows(acc, id, N);
     // Redeliveries: every 7th lead and every 3rd rejection arrives twice, the second time later.
@@ -132,17 +124,7 @@ describe('sink service (real Kafka, ClickHouse 18.16, Redis)', () => {
     );
 
     const batch = await announced(acc, id);
-    const expected = (status: string) => leads.filter((l) => l.score.status === status).length;
-    expect(batch).toMatchObject({
-      status: 'completed',
-      rows_total: N,
-      rows_done: N,
-      rows_qualified: expected('QUALIFIED'),
-      rows_rejected: expected('REJECTED'),
-      rows_invalid: expected('INVALID'),
-      rows_duplicate: expected('DUPLICATE'),
-      rows_errored: rejections.length,
-    });
+    expect(batch).toMatchObject(completedCounts(leads, rejections));
     expect(batch.started_at).not.toBeNull();
     expect(batch.completed_at).not.toBeNull();
 
@@ -209,17 +191,7 @@ describe('sink service (real Kafka, ClickHouse 18.16, Redis)', () => {
 
   it('an ingest failure signal fails the batch with its reason, writes it and publishes batch.failed', async () => {
     const acc = account();
-    const created = await tracker.create(
-      {
-        account_id: acc,
-        filename: 'scan.pdf',
-        file_path: '/uploads/scan.pdf',
-        source: 'csv',
-        rows_total: 40,
-      },
-      null,
-    );
-    if (!created) throw new Error('not created');
+    const created = await fileBatch(tracker, acc, 'scan.pdf', 40);
     const id = created.batch_id;
     const reason = 'unsupported_format: the file is a PDF document, not CSV or JSON';
     const signal = batchFailure(id, acc, reason);
@@ -296,11 +268,7 @@ describe('sink service (real Kafka, ClickHouse 18.16, Redis)', () => {
   it("never counts a lead in another account's batch", async () => {
     const owner = account();
     const intruder = account();
-    const created = await tracker.create(
-      { account_id: owner, filename: 'a.csv', file_path: '/uploads/a.csv', source: 'csv', rows_total: 2 },
-      null,
-    );
-    if (!created) throw new Error('not created');
+    const created = await fileBatch(tracker, owner, 'a.csv', 2);
     const id = created.batch_id;
     const foreign = scoredLead(intruder, id, 0, 'QUALIFIED');
     const own = scoredLead(owner, id, 1, 'REJECTED');
