@@ -20,7 +20,8 @@ Options:
   --include all     every scored lead with its status, not only the QUALIFIED ones
   -h, --help        this help
 
-Environment: DNS_SERVERS, DNS_TIMEOUT_MS (default 1500), EMBEDDED_CONCURRENCY (default 32).
+Environment: DNS_SERVERS (default: the system resolvers), DNS_TIMEOUT_MS (default 1500), DNS_CANARY
+(a name the resolvers must answer, default com), EMBEDDED_CONCURRENCY (default 32).
 Exit codes: 0 done, 1 the file cannot be read, 2 bad usage.
 `;
 

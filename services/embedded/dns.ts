@@ -1,19 +1,17 @@
 import { Resolver } from 'node:dns/promises';
 import type { DnsClient } from '../verify/mail-route.ts';
 
-/**
- * A name every working Internet resolver answers: the NS records of the `com` top-level domain. A
- * resolver that cannot answer it (timeout, refused, or NXDOMAIN from a filtering resolver) would make
- * every real domain look broken, so embedded mode does not trust it for verdicts.
- */
-const CANARY = 'com';
-
 export type DnsReach =
   | { reachable: true; servers: string[] }
   | { reachable: false; servers: string[]; reason: string };
 
-/** Asks the resolver the canary question once, within the per-query timeout. */
-export async function probeDns(servers: string[], timeoutMs: number): Promise<DnsReach> {
+/**
+ * Asks the resolver once, within the per-query timeout, for the NS records of a name that must exist
+ * (`com` for the Internet; see DNS_CANARY). A resolver that cannot answer it (timeout, refused, or
+ * NXDOMAIN from a filtering resolver) would make every real domain look nonexistent, so embedded mode
+ * does not trust it for verdicts. NODATA is an answer: the name exists.
+ */
+export async function probeDns(servers: string[], timeoutMs: number, canary: string): Promise<DnsReach> {
   const resolver = new Resolver({ timeout: timeoutMs, tries: 1 });
   if (servers.length > 0) resolver.setServers(servers);
   const used = resolver.getServers();
@@ -21,9 +19,9 @@ export async function probeDns(servers: string[], timeoutMs: number): Promise<Dn
   const deadline = new Promise<string>((resolve) => {
     timer = setTimeout(() => resolve('ETIMEOUT'), timeoutMs + 100);
   });
-  const answer = resolver.resolveNs(CANARY).then(
-    (ns) => (ns.length > 0 ? null : 'ENODATA'),
-    (err: NodeJS.ErrnoException) => String(err.code ?? err.message),
+  const answer = resolver.resolveNs(canary).then(
+    () => null,
+    (err: NodeJS.ErrnoException) => (err.code === 'ENODATA' ? null : String(err.code ?? err.message)),
   );
   try {
     const failure = await Promise.race([answer, deadline]);

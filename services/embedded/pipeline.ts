@@ -101,7 +101,7 @@ export async function runPipeline(path: string, options: PipelineOptions): Promi
   }
   const rows = raws.length + failures.length;
 
-  const dns = await probeDns(settings.DNS_SERVERS, settings.DNS_TIMEOUT_MS);
+  const dns = await probeDns(settings.DNS_SERVERS, settings.DNS_TIMEOUT_MS, settings.DNS_CANARY);
   const verify = createVerifyContext(settings, null, dns.reachable ? {} : { dns: unreachableDns });
   const chain = [standardizePhase, verifyPhase(verify), sandboxEnrichPhase];
 

@@ -43,18 +43,22 @@ export function sandboxEnrichment({ lead, verification }: VerifiedLead): Enrichm
         ...(company.public ? ['Public'] : []),
       ]
     : [];
+  // Values the lead carries win (as the enricher's input reliability makes them): only gaps are filled.
   return {
     company_name: found(
       'company_name',
-      company ? [company.name, company.legal].filter(Boolean).join(' ') : null,
+      company && !lead.company_name ? [company.name, company.legal].filter(Boolean).join(' ') : null,
     ),
-    industry: found('industry', company?.industry ?? null),
-    employee_count: found('employee_count', company?.employees ?? null),
-    country: found('country', company?.country ?? null),
+    industry: found('industry', lead.industry ? null : (company?.industry ?? null)),
+    employee_count: found('employee_count', lead.employees ? null : (company?.employees ?? null)),
+    country: found('country', lead.country ? null : (company?.country ?? null)),
     signals: found('signals', signals.length ? signals : null) ?? [],
     technologies: found('technologies', company?.tech.length ? company.tech : null) ?? [],
-    person_title: found('person_title', person?.title ?? null),
-    person_linkedin: found('person_linkedin', person ? `https://www.linkedin.com/${person.linkedin}` : null),
+    person_title: found('person_title', lead.title_normalized ? null : (person?.title ?? null)),
+    person_linkedin: found(
+      'person_linkedin',
+      person && !lead.linkedin_url ? `https://www.linkedin.com/${person.linkedin}` : null,
+    ),
     field_sources: sources,
     confidence: Object.keys(sources).length ? SANDBOX_CONFIDENCE : 0,
     multi_source: false,

@@ -14,6 +14,8 @@ export const EmbeddedSettings = z
     REDIS_URL: z.string().default(''),
     DNS_TIMEOUT_MS: z.coerce.number().int().positive().default(1_500),
     DNS_TRIES: z.coerce.number().int().min(1).max(5).default(1),
+    /** A name the resolvers must answer for their verdicts to be trusted (a private zone's own name). */
+    DNS_CANARY: z.string().min(1).default('com'),
     /** Leads in flight at once: bounds open DNS queries when domains resolve slowly. */
     EMBEDDED_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(32),
     APOLLO_API_KEY: z.string().default(''),

@@ -55,7 +55,7 @@ export function summaryLines(
     '',
     `enrichment: ${enrichment}`,
     dns.reachable
-      ? `dns: system resolver ${servers}`
+      ? `dns: resolvers ${servers}`
       : `dns: resolver ${servers} unreachable for Internet names (${dns.reason}): email domains not checked, email_status unknown`,
     `written: ${ctx.out}`,
   ];

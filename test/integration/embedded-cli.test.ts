@@ -1,0 +1,171 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LeadObject } from '../../services/lib/lead-object.ts';
+import { type DnsServer, startDnsServer } from '../support/dns-server.ts';
+
+// The real CLI as a user runs it (bin/leedrush.mjs in a child process) against a real DNS server
+// (dnsmasq) on loopback, on a small file whose every row has a known fate.
+
+const BIN = resolve(import.meta.dirname, '../../bin/leedrush.mjs');
+
+const LEADS = [
+  'email,first name,last name,title,company,website,phone',
+  /* 0 */ 'ann.lee@northwind.test,Ann,Lee,VP Sales,Northwind Traders Inc,northwind.test,+1 415 555 0101',
+  /* 1: row 0 re-exported in capitals */ 'ANN.LEE@NORTHWIND.TEST,ANN,LEE,VP of Sales,Northwind Traders,www.northwind.test,4155550101',
+  /* 2: domain does not exist */ 'bob.stone@nowhere-at-all.test,Bob,Stone,Sales Manager,Nowhere Ltd,,',
+  /* 3: formula cells */ 'carl.diaz@northwind.test,=HYPERLINK("http://evil.test"),Diaz,CTO,@SUM(1+1),northwind.test,+1 415 555 0199',
+  /* 4: nothing to reach anyone with */ ',,,Intern,,,',
+  /* 5 */ 'dana.fox@contoso.test,Dana,Fox,Director of Marketing,Contoso,contoso.test,+1 212 555 0142',
+  /* 6: swapped first/last name of row 5 */ 'dana.fox@contoso.test,Fox,Dana,Director of Marketing,Contoso,contoso.test,',
+  /* 7: truncated export, unterminated quote */ '"erin.moss@contoso.test,Erin,Moss',
+].join('\r\n');
+
+let dns: DnsServer;
+let dir: string;
+
+beforeAll(async () => {
+  dns = await startDnsServer({
+    zone: 'test',
+    ttlS: 60,
+    mx: [
+      { domain: 'northwind.test', host: 'mx.northwind.test', preference: 10 },
+      { domain: 'contoso.test', host: 'mx.contoso.test', preference: 10 },
+    ],
+    a: [
+      { name: 'mx.northwind.test', address: '127.0.0.1' },
+      { name: 'mx.contoso.test', address: '127.0.0.1' },
+    ],
+  });
+  dir = mkdtempSync(join(tmpdir(), 'leedrush-embedded-'));
+  writeFileSync(join(dir, 'leads.csv'), LEADS);
+  writeFileSync(join(dir, 'no-email.csv'), 'name,company\nAnn Lee,Northwind\n');
+});
+
+afterAll(async () => {
+  await dns?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function leedrush(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      {
+        cwd: dir,
+        env: { PATH: process.env.PATH ?? '', DNS_SERVERS: dns.address, DNS_CANARY: 'northwind.test', ...env },
+      },
+      (err, stdout, stderr) => done({ code: err ? Number(err.code) : 0, stdout, stderr }),
+    );
+  });
+}
+
+/** A number of the summary table, by its label. */
+function summary(stderr: string, label: string): number {
+  const m = new RegExp(`^\\s+${label}[^\\n]*?\\s(\\d+(?:\\.\\d+)?)( %| s)?$`, 'm').exec(stderr);
+  if (!m?.[1]) throw new Error(`no "${label}" in the summary:\n${stderr}`);
+  return Number(m[1]);
+}
+
+describe('leedrush run (embedded mode)', () => {
+  it('accounts for every row once, with the duplicates pointing at their survivors', async () => {
+    const run = await leedrush([
+      'run',
+      'leads.csv',
+      '--out',
+      'all.json',
+      '--format',
+      'json',
+      '--include',
+      'all',
+    ]);
+    expect(run.stderr).not.toMatch(/unreachable/);
+    expect(run.code).toBe(0);
+    const leads = JSON.parse(readFileSync(join(dir, 'all.json'), 'utf8')) as LeadObject[];
+    const byRow = new Map(leads.map((l) => [l.row_index, l]));
+
+    const counts = ['rows', 'qualified', 'rejected', 'invalid', 'duplicates', 'failed'].map((k) =>
+      summary(run.stderr, k),
+    );
+    const [rows, qualified, rejected, invalid, duplicates, failed] = counts as number[];
+    expect(rows).toBe(8);
+    expect(qualified + rejected + invalid + duplicates + failed).toBe(rows);
+    expect(failed).toBe(2);
+    // Rows 4 (no contact) and 7 (unreadable) are the failed ones; every other row is one lead.
+    expect(leads.map((l) => l.row_index).sort()).toEqual([0, 1, 2, 3, 5, 6]);
+    const status = (s: string) => leads.filter((l) => l.status === s).length;
+    expect([status('QUALIFIED'), status('REJECTED'), status('INVALID'), status('DUPLICATE')]).toEqual([
+      qualified,
+      rejected,
+      invalid,
+      duplicates,
+    ]);
+
+    expect(byRow.get(1)?.status).toBe('DUPLICATE');
+    expect(byRow.get(1)?.duplicate_of).toBe(byRow.get(0)?.lead_id);
+    expect(byRow.get(6)?.status).toBe('DUPLICATE');
+    expect(byRow.get(6)?.duplicate_of).toBe(byRow.get(5)?.lead_id);
+    expect(byRow.get(0)?.contact.email_status).toBe('deliverable');
+    expect(byRow.get(2)?.status).toBe('INVALID');
+    expect(byRow.get(2)?.contact.email_status).toBe('invalid_domain');
+    expect(run.stderr).toMatch(/enrichment: sandbox data \(no provider keys configured\)/);
+  });
+
+  it('writes only the qualified leads by default, formula cells neutralised', async () => {
+    const run = await leedrush(['run', 'leads.csv', '--include', 'all', '--out', 'all.csv']);
+    expect(run.code).toBe(0);
+    const rows = parse(readFileSync(join(dir, 'all.csv')), { columns: true }) as Record<string, string>[];
+    expect(rows).toHaveLength(6);
+    for (const row of rows) for (const cell of Object.values(row)) expect(cell).not.toMatch(/^[=+\-@\t\r]/);
+    expect(rows.find((r) => r.row_index === '3')?.full_name).toMatch(/^'=/);
+
+    const qualifiedOnly = await leedrush(['run', 'leads.csv']);
+    expect(qualifiedOnly.code).toBe(0);
+    const written = parse(readFileSync(join(dir, 'qualified.csv')), { columns: true }) as Record<
+      string,
+      string
+    >[];
+    expect(written.length).toBe(summary(qualifiedOnly.stderr, 'qualified'));
+    expect(written.every((r) => r.status === 'QUALIFIED')).toBe(true);
+  });
+
+  it('says when the resolver cannot answer, and then calls no domain nonexistent', async () => {
+    // dnsmasq serves only its zone: `com`, the default canary, goes unanswered.
+    const run = await leedrush(
+      ['run', 'leads.csv', '--format', 'json', '--include', 'all', '--out', 'x.json'],
+      {
+        DNS_CANARY: 'com',
+      },
+    );
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/dns: resolver .* unreachable/);
+    const leads = JSON.parse(readFileSync(join(dir, 'x.json'), 'utf8')) as LeadObject[];
+    expect(leads.find((l) => l.row_index === 2)?.contact.email_status).toBe('unknown');
+  });
+
+  it('fails clearly on a missing file, a file without an email column and bad flags', async () => {
+    const missing = await leedrush(['run', 'nope.csv']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/file not found: nope\.csv/);
+
+    const noEmail = await leedrush(['run', 'no-email.csv']);
+    expect(noEmail.code).toBe(1);
+    expect(noEmail.stderr).toMatch(/cannot read no-email\.csv \(no_email_column\): \S/);
+
+    const badFlag = await leedrush(['run', 'leads.csv', '--format', 'xml']);
+    expect(badFlag.code).toBe(2);
+    expect(badFlag.stderr).toMatch(/--format must be csv or json/);
+    const unknownFlag = await leedrush(['run', 'leads.csv', '--colour']);
+    expect(unknownFlag.code).toBe(2);
+  });
+});
