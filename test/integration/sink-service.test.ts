@@ -285,4 +285,20 @@ describe('sink service (real Kafka, ClickHouse 18.16, Redis)', () => {
       rows_qualified: 0,
     });
   });
+
+  it('serves /health and /metrics with the sink figures through the runtime', async () => {
+    const base = `http://127.0.0.1:${sink.service.port}`;
+    const health = await fetch(`${base}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ healthy: true, status: 'ok' });
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    // The earlier tests wrote rows to both tables and published both kinds of events.
+    expect(metrics).toMatch(/leedrush_sink_rows_written_total\{[^}]*table="leads"[^}]*\} [1-9]/);
+    expect(metrics).toMatch(/leedrush_sink_rows_written_total\{[^}]*table="rejections"[^}]*\} [1-9]/);
+    expect(metrics).toMatch(
+      /leedrush_sink_events_published_total\{[^}]*event="batch.completed"[^}]*\} [1-9]/,
+    );
+    expect(metrics).toMatch(/leedrush_sink_untracked_rows_total\{[^}]*reason="foreign"[^}]*\} 1/);
+    expect(metrics).toContain('leedrush_runtime_consumed_total');
+  });
 });
