@@ -94,10 +94,14 @@ describe('leedrush run (embedded mode)', () => {
     const leads = JSON.parse(readFileSync(join(dir, 'all.json'), 'utf8')) as LeadObject[];
     const byRow = new Map(leads.map((l) => [l.row_index, l]));
 
-    const counts = ['rows', 'qualified', 'rejected', 'invalid', 'duplicates', 'failed'].map((k) =>
-      summary(run.stderr, k),
-    );
-    const [rows, qualified, rejected, invalid, duplicates, failed] = counts as number[];
+    const [rows, qualified, rejected, invalid, duplicates, failed] = [
+      'rows',
+      'qualified',
+      'rejected',
+      'invalid',
+      'duplicates',
+      'failed',
+    ].map((k) => summary(run.stderr, k)) as [number, number, number, number, number, number];
     expect(rows).toBe(8);
     expect(qualified + rejected + invalid + duplicates + failed).toBe(rows);
     expect(failed).toBe(2);
