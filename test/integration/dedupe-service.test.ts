@@ -251,4 +251,26 @@ describe('dedupe + score services', () => {
       expect(statusByRow(leads)).toEqual(reference);
     }
   }, 420_000);
+
+  it('resolves stream leads at once against the earlier ones: the earlier lead survives', async () => {
+    const account = 'acct_stream';
+    const { leads } = generateDedupDataset({
+      leads: 200,
+      seed: 2,
+      batchId: `stream_${account}`,
+      accountId: account,
+    });
+    const { leads: inBatch } = resolveBatch(leads, [], settingsFromEnv(config));
+    // A pair the batch rule resolves one way: the stream sends the duplicate first, so it must survive.
+    const dup = inBatch.find((l) => l.dedup.is_duplicate && l.dedup.cluster_size === 2) as DedupedLead;
+    const first = leads.find((l) => l.meta.lead_id === dup.meta.lead_id) as EnrichedLead;
+    const second = leads.find((l) => l.meta.lead_id === dup.dedup.survivor_id) as EnrichedLead;
+    await send(account, [first]);
+    await until('the first stream lead', () => deduped.has(first.meta.lead_id), 60_000);
+    await send(account, [second]);
+    await until('the second stream lead scored', () => scored.has(second.meta.lead_id), 60_000);
+    expect(deduped.get(first.meta.lead_id)?.[0]?.lead.dedup.is_duplicate).toBe(false);
+    expect(deduped.get(second.meta.lead_id)?.[0]?.lead.dedup.survivor_id).toBe(first.meta.lead_id);
+    expect(scored.get(second.meta.lead_id)?.[0]?.score.status).toBe('DUPLICATE');
+  }, 120_000);
 });
