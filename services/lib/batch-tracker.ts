@@ -93,6 +93,15 @@ end
 return {1, fresh, done, 0}
 `;
 
+// KEYS: batch hash. ARGV: account id, now iso. Only a queued batch of that account starts.
+const START = `
+if redis.call('HGET', KEYS[1], 'account_id') ~= ARGV[1] then return 0 end
+if redis.call('HGET', KEYS[1], 'status') ~= 'queued' then return 0 end
+redis.call('HSET', KEYS[1], 'status', 'processing', 'started_at', ARGV[2])
+redis.call('HINCRBY', KEYS[1], 'revision', 1)
+return 1
+`;
+
 // KEYS: batch hash, active set. ARGV: account id, batch id, reason, now iso.
 const FAIL = `
 local status = redis.call('HGET', KEYS[1], 'status')
@@ -343,6 +352,14 @@ export class BatchTracker {
       result.completedNow ||= completed === 1;
     }
     return result;
+  }
+
+  /**
+   * queued → processing as soon as work on the batch begins (ingest opening its file), before any row
+   * reaches the end. Nothing changes for a batch in any other state or of another account.
+   */
+  async start(batchId: string, accountId: string, now = new Date()): Promise<void> {
+    await this.redis.eval(START, 1, this.key('batch', batchId), accountId, now.toISOString());
   }
 
   /**

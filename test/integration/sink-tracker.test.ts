@@ -140,4 +140,27 @@ describe('batch tracker for the sink (real Redis)', () => {
     await tracker.markAnnounced(running.batch_id, new Date('2026-03-21T11:00:00Z'));
     expect((await tracker.get('acc_f', running.batch_id))?.announced_at).toBe('2026-03-21T11:00:00.000Z');
   });
+
+  it('starts a queued batch once (processing before any row ends), only for its own account', async () => {
+    const batch = await newBatch('acc_start', 2);
+    if (!batch) throw new Error('not created');
+    await tracker.start(batch.batch_id, 'acc_other', new Date('2026-03-21T10:00:00Z'));
+    expect(await tracker.get('acc_start', batch.batch_id)).toMatchObject({
+      status: 'queued',
+      started_at: null,
+    });
+    await tracker.start(batch.batch_id, 'acc_start', new Date('2026-03-21T10:00:01Z'));
+    await tracker.start(batch.batch_id, 'acc_start', new Date('2026-03-21T10:00:02Z'));
+    expect(await tracker.get('acc_start', batch.batch_id)).toMatchObject({
+      status: 'processing',
+      started_at: '2026-03-21T10:00:01.000Z',
+      revision: 1,
+    });
+    await tracker.recordTerminals(batch.batch_id, 'acc_start', [
+      { row: 0, outcome: 'qualified' },
+      { row: 1, outcome: 'failed' },
+    ]);
+    await tracker.start(batch.batch_id, 'acc_start');
+    expect((await tracker.get('acc_start', batch.batch_id))?.status).toBe('completed');
+  });
 });
