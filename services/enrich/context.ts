@@ -21,10 +21,10 @@ export interface EnrichContext {
 export function createEnrichContext(
   cfg: EnrichSettings,
   redis: Redis,
-  opts: { dns?: DnsTechnographics | null } = {},
+  opts: { dns?: DnsTechnographics | null; calls?: BufferedCallLog } = {},
 ): EnrichContext {
   const key = keyspace(cfg.LEEDRUSH_PREFIX);
-  const calls = new BufferedCallLog();
+  const calls = opts.calls ?? new BufferedCallLog();
   const adapters = createAdapters(cfg, redis, key, calls);
   const cache = new EnrichmentCache(redis, key, {
     l1Max: cfg.ENRICH_L1_MAX,

@@ -1,12 +1,13 @@
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 
 /** One connection per process role; commands time out instead of hanging the request path. */
-export function createRedis(url: string, name = 'leedrush'): Redis {
+export function createRedis(url: string, name = 'leedrush', options: RedisOptions = {}): Redis {
   return new Redis(url, {
     connectionName: name,
     commandTimeout: 2_000,
     maxRetriesPerRequest: 2,
     enableOfflineQueue: true,
+    ...options,
   });
 }
 

@@ -1,0 +1,106 @@
+import { z } from 'zod';
+import { BatchMetrics } from '../lib/batch-metrics.ts';
+import { createClickHouse } from '../lib/clickhouse.ts';
+import { loadConfigOrExit } from '../lib/config.ts';
+import { createRedis, keyspace } from '../lib/redis.ts';
+import { runPhaseService, serviceRegistry } from '../runtime/index.ts';
+import { AttributedCallLog, CallLogWriter } from './call-log-writer.ts';
+import { EnrichConfig, type EnrichSettings } from './config.ts';
+import { createEnrichContext } from './context.ts';
+import { enrichPhase } from './phase.ts';
+import { SANDBOX_KEYS, sandboxEnv } from './sandbox/server.ts';
+
+/**
+ * The enrich service: leads.verified → leads.enriched. Provider calls go to ClickHouse `enrichment_calls`;
+ * per-batch figures to Redis (BatchMetrics). Without any provider key it talks to the sandbox providers
+ * (the local stack runs them), and says so at startup.
+ */
+const EnrichServiceConfig = EnrichConfig.extend({
+  /** Where the sandbox providers answer when no provider key is configured. */
+  ENRICH_SANDBOX_URL: z.url().default('http://127.0.0.1:12080'),
+  CALL_LOG_FLUSH_MS: z.coerce.number().int().min(10).default(1_000),
+  CALL_LOG_FLUSH_ROWS: z.coerce.number().int().min(1).default(1_000),
+  CALL_LOG_MAX_PENDING: z.coerce.number().int().min(1).default(100_000),
+});
+
+type ProviderMode = { mode: 'live'; providers: string[] } | { mode: 'sandbox'; url: string };
+
+/** Real keys → live providers; sandbox keys (the stack's .stack/env) or no key at all → the sandbox. */
+function chooseProviders(cfg: EnrichSettings & { ENRICH_SANDBOX_URL: string }): {
+  settings: EnrichSettings;
+  mode: ProviderMode;
+} {
+  const keys = {
+    apollo: cfg.APOLLO_API_KEY,
+    clearbit: cfg.CLEARBIT_API_KEY,
+    hunter: cfg.HUNTER_API_KEY,
+    snov: cfg.SNOV_CLIENT_ID,
+  };
+  const sandboxKeys: string[] = [
+    SANDBOX_KEYS.apollo,
+    SANDBOX_KEYS.clearbit,
+    SANDBOX_KEYS.hunter,
+    SANDBOX_KEYS.snovClientId,
+  ];
+  const configured = Object.entries(keys).filter(([, key]) => key !== '');
+  if (configured.length === 0) {
+    const settings = { ...cfg, ...sandboxEnv(cfg.ENRICH_SANDBOX_URL) };
+    return { settings, mode: { mode: 'sandbox', url: cfg.ENRICH_SANDBOX_URL } };
+  }
+  if (configured.every(([, key]) => sandboxKeys.includes(key))) {
+    return { settings: cfg, mode: { mode: 'sandbox', url: cfg.APOLLO_BASE_URL } };
+  }
+  return { settings: cfg, mode: { mode: 'live', providers: configured.map(([name]) => name) } };
+}
+
+const config = loadConfigOrExit(EnrichServiceConfig);
+const { settings, mode } = chooseProviders(config);
+// Each lead makes several Redis round trips (caches, rate limits, metrics); auto-pipelining merges the
+// commands of concurrent leads into one write.
+const redis = createRedis(config.REDIS_URL, 'leedrush-enrich', { enableAutoPipelining: true });
+const key = keyspace(config.LEEDRUSH_PREFIX);
+const calls = new AttributedCallLog();
+const ctx = createEnrichContext(settings, redis, { calls });
+const ch = createClickHouse(config, { requestTimeoutMs: 10_000 });
+const registry = serviceRegistry('enrich');
+const phase = enrichPhase({ enricher: ctx.enricher, calls, batchMetrics: new BatchMetrics(redis, key) });
+const service = await runPhaseService(phase, { config, registry, handleSignals: false });
+const writer = new CallLogWriter(
+  calls,
+  ch,
+  {
+    intervalMs: config.CALL_LOG_FLUSH_MS,
+    maxRows: config.CALL_LOG_FLUSH_ROWS,
+    maxPending: config.CALL_LOG_MAX_PENDING,
+  },
+  service.log,
+);
+writer.start();
+service.log.info(
+  mode.mode === 'sandbox'
+    ? { providers: 'sandbox', url: mode.url }
+    : { providers: 'live', configured: mode.providers },
+  mode.mode === 'sandbox'
+    ? 'enrich ready: sandbox providers (no real provider key configured)'
+    : 'enrich ready: live providers',
+);
+
+// Drain the consumer first (its last leads record calls), then write those calls, then close.
+async function shutdown(signal: NodeJS.Signals): Promise<void> {
+  service.log.info({ signal }, 'signal received');
+  setTimeout(() => process.exit(1), 30_000).unref();
+  try {
+    await service.stop();
+    await writer.stop();
+    service.log.info({ written: writer.written, dropped: writer.dropped }, 'enrichment_calls flushed');
+    await ctx.close();
+    await ch.close();
+    redis.disconnect();
+    process.exit(0);
+  } catch (err) {
+    service.log.error({ err: String(err) }, 'shutdown failed');
+    process.exit(1);
+  }
+}
+process.once('SIGTERM', (s) => void shutdown(s));
+process.once('SIGINT', (s) => void shutdown(s));
