@@ -4,10 +4,19 @@ import { kafka } from './kafka.ts';
 import { prometheus } from './prometheus.ts';
 import { redis } from './redis.ts';
 import { registry } from './registry.ts';
+import { sandbox } from './sandbox.ts';
 import { stripeMock } from './stripe-mock.ts';
 
 /** Start order: Kafka first (the registry stores its schemas in Kafka); stop order is the reverse. */
-export const COMPONENTS: readonly Component[] = [kafka, registry, clickhouse, redis, stripeMock, prometheus];
+export const COMPONENTS: readonly Component[] = [
+  kafka,
+  registry,
+  clickhouse,
+  redis,
+  stripeMock,
+  sandbox,
+  prometheus,
+];
 
 export function componentByName(name: string): Component {
   const found = COMPONENTS.find((c) => c.name === name);
