@@ -9,8 +9,10 @@ import { observe } from './middleware/observability.ts';
 import { planRateLimit } from './middleware/plan-rate-limit.ts';
 import { type DocsInput, registerUploadDoc, renderDocsPage } from './openapi.ts';
 import { accountRoutes } from './routes/account.ts';
+import { advancedRoutes } from './routes/advanced.ts';
 import { authRoutes } from './routes/auth.ts';
 import { batchRoutes } from './routes/batches.ts';
+import { scoringRoutes } from './routes/scoring.ts';
 import { uploadRoutes } from './routes/uploads.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 
@@ -69,6 +71,8 @@ export function createApp(deps: GatewayDeps) {
   authed.route('/', uploadRoutes);
   authed.route('/', batchRoutes);
   authed.route('/', webhookRoutes);
+  authed.route('/', advancedRoutes);
+  authed.route('/', scoringRoutes);
   api.route('/', authed);
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
 

@@ -1,9 +1,16 @@
 import { z } from 'zod';
+import { EnrichConfig } from '../services/enrich/config.ts';
 import { BaseConfig } from '../services/lib/config.ts';
+import { VerifyConfig } from '../services/verify/config.ts';
 import { WebhookTargetConfig } from '../services/webhooks/config.ts';
 
 export const GatewayConfig = BaseConfig.extend({
   ...WebhookTargetConfig.shape,
+  // The multi-source endpoint verifies and enriches in-process with the pipeline's settings.
+  ...VerifyConfig.shape,
+  ...EnrichConfig.shape,
+  /** Bound on one GET /v1/validation/multi-source (verify + every provider); 504 beyond it. */
+  MULTI_SOURCE_TIMEOUT_MS: z.coerce.number().int().min(1).default(15_000),
   GATEWAY_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   GATEWAY_HOST: z.string().default('127.0.0.1'),
   /** HS256 key: at least 32 bytes, as RFC 7518 §3.2 requires for HMAC-SHA256. */

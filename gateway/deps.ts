@@ -9,6 +9,7 @@ import { EndpointStore } from '../services/webhooks/endpoints.ts';
 import { AccountStore } from './auth/accounts.ts';
 import { TokenService } from './auth/tokens.ts';
 import type { GatewayConfig } from './config.ts';
+import { createAdvancedFeatures } from './enrichment/advanced.ts';
 import type { GatewayDeps } from './env.ts';
 import { RateLimiter } from './middleware/rate-limit.ts';
 import { UploadIndex } from './uploads/upload-index.ts';
@@ -23,7 +24,10 @@ export async function createDeps(config: GatewayConfig): Promise<GatewayDeps> {
     batchMetrics: new BatchMetrics(redis, key),
     publisher: await RecordPublisher.connect(config, 'leedrush-gateway'),
     clickhouse: createClickHouse(config, { requestTimeoutMs: 10_000 }),
+    // Result downloads stream for as long as the client reads: their own client, with a long deadline.
+    clickhouseExport: createClickHouse(config, { requestTimeoutMs: 600_000 }),
     webhooks: new EndpointStore(redis, key),
+    advanced: createAdvancedFeatures(config, redis),
     config,
     redis,
     key,

@@ -9,6 +9,7 @@ import type { EndpointStore } from '../services/webhooks/endpoints.ts';
 import type { AccountStore, User } from './auth/accounts.ts';
 import type { TokenService } from './auth/tokens.ts';
 import type { GatewayConfig } from './config.ts';
+import type { AdvancedFeatures } from './enrichment/advanced.ts';
 import type { RateLimiter } from './middleware/rate-limit.ts';
 import type { UploadIndex } from './uploads/upload-index.ts';
 
@@ -26,7 +27,10 @@ export interface GatewayDeps {
   batchMetrics: BatchMetrics;
   publisher: RecordPublisher;
   clickhouse: ClickHouseClient;
+  clickhouseExport: ClickHouseClient;
   webhooks: EndpointStore;
+  /** Cache and predictive figures, and synchronous multi-source validation (/v1 routes). */
+  advanced: AdvancedFeatures;
   log: Logger;
 }
 

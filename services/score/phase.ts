@@ -9,6 +9,10 @@ import { scoreLead } from './score.ts';
 /** How long an account's profile is reused before Redis is asked again (a PUT shows within this). */
 export const PROFILE_TTL_MS = 30_000;
 
+/** The Redis key of an account's profile JSON (written by the gateway, read here). */
+export const profileKey = (ns: (...parts: string[]) => string, accountId: string) =>
+  ns('scoring-profile', accountId);
+
 /**
  * The accounts' ideal-customer profiles: JSON under `<ns>:scoring-profile:<account>` (what the gateway's
  * PUT /api/scoring/profile stores), validated with the same zod schema, cached in-process for 30 s so a
@@ -27,7 +31,7 @@ export class ProfileStore {
   async profileOf(accountId: string): Promise<IcpProfile> {
     const cached = this.cache.get(accountId);
     if (cached) return cached;
-    const json = await this.redis.get(this.ns('scoring-profile', accountId));
+    const json = await this.redis.get(profileKey(this.ns, accountId));
     const profile = json === null ? defaultProfile() : this.parse(accountId, json);
     this.cache.set(accountId, profile);
     return profile;
