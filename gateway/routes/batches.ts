@@ -1,6 +1,8 @@
 import { Readable } from 'node:stream';
 import { createRoute, z } from '@hono/zod-openapi';
+import { stream } from 'hono/streaming';
 import { batchObject, SORT_FIELDS, sortBatches } from '../batches/batch-object.ts';
+import { csvBlock, storedLeads } from '../batches/download.ts';
 import { startBatch } from '../batches/start-batch.ts';
 import { problem } from '../errors.ts';
 import { storeAndInspect } from '../uploads/receive.ts';
@@ -153,6 +155,29 @@ const detailRoute = createRoute({
   },
 });
 
+const downloadRoute = createRoute({
+  method: 'get',
+  path: '/batches/{batch_id}/download',
+  tags: ['batches'],
+  security: [{ bearer: [] }],
+  description:
+    'Results of a completed batch, in file order: CSV of the QUALIFIED leads by default; format=json for lead objects; include=all adds the other leads with their status. Streamed.',
+  request: {
+    params: z.object({ batch_id: z.string().min(1).max(100) }),
+    query: z.object({ format: z.enum(['csv', 'json']).optional(), include: z.enum(['all']).optional() }),
+  },
+  responses: {
+    200: {
+      description: 'The result file',
+      content: {
+        'text/csv': { schema: z.string() },
+        'application/json': { schema: z.array(z.object({}).passthrough()) },
+      },
+    },
+    ...errors(400, 401, 404, 409),
+  },
+});
+
 const started = (b: {
   batch_id: string;
   status: string;
@@ -229,4 +254,35 @@ export const batchRoutes = createRouter()
       },
       200,
     );
+  })
+  .openapi(downloadRoute, async (c) => {
+    const { batches, clickhouseExport } = c.var.deps;
+    const { batch_id } = c.req.valid('param');
+    const { format = 'csv', include } = c.req.valid('query');
+    const batch = await batches.get(c.var.user.account_id, batch_id);
+    if (!batch) throw problem(404, 'no such batch');
+    if (batch.status !== 'completed')
+      throw problem(409, `batch ${batch_id} is ${batch.status}, not completed`);
+    const stem = batch.filename.replace(/\.[^.]*$/, '').replace(/[^A-Za-z0-9._-]+/g, '_') || 'leads';
+    c.header(
+      'content-type',
+      format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8',
+    );
+    c.header(
+      'content-disposition',
+      `attachment; filename="${stem}_${include ? 'all' : 'qualified'}.${format}"`,
+    );
+    const blocks = storedLeads(clickhouseExport, batch.account_id, batch.batch_id, include === 'all');
+    return stream(c, async (out) => {
+      let first = true;
+      if (format === 'json') await out.write('[');
+      for await (const leads of blocks) {
+        if (leads.length === 0) continue;
+        if (format === 'csv') await out.write(csvBlock(leads, first));
+        else await out.write(`${first ? '' : ','}${leads.map((l) => JSON.stringify(l)).join(',')}`);
+        first = false;
+      }
+      if (format === 'json') await out.write(']');
+      else if (first) await out.write(csvBlock([], true));
+    });
   });

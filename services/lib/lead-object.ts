@@ -1,38 +1,77 @@
 import type { ScoredLead } from '../../schemas/generated.ts';
 import { formatPhoneForDisplay } from './phone-display.ts';
 
+/** What a lead object is made of, whether it comes from a scored record or a stored row. */
+export interface LeadFacts {
+  status: string;
+  score: number;
+  reasons: Array<{ factor: string; contribution: number }>;
+  companyName: string | null;
+  domain: string | null;
+  signals: string[];
+  technologies: string[];
+  fullName: string | null;
+  title: string | null;
+  email: string | null;
+  emailStatus: string;
+  phoneE164: string | null;
+  phoneStatus: string;
+  dedupConfidence: number;
+  leadId: string;
+  rowIndex: number;
+  duplicateOf: string | null;
+}
+
 /**
- * The lead object of the public API (API.md), from a scored lead. The documented fields come first and
- * keep their names; `lead_id`, `row_index`, `reasons` and `duplicate_of` are additions that let a client
- * join results back to its file and see why a lead scored as it did.
+ * The lead object of the public API (API.md). The documented fields come first and keep their names;
+ * `lead_id`, `row_index`, `reasons` and `duplicate_of` are additions that let a client join results back
+ * to its file and see why a lead scored as it did.
  */
-export function leadObject(s: ScoredLead) {
-  const { lead, verification, enrichment, dedup, score } = s;
+export function buildLeadObject(f: LeadFacts) {
   return {
-    status: score.status,
-    score: score.score,
-    account: {
-      name: enrichment.company_name ?? lead.company_name,
-      domain: lead.domain,
-      signals: enrichment.signals,
-      technologies: enrichment.technologies,
-    },
+    status: f.status,
+    score: f.score,
+    account: { name: f.companyName, domain: f.domain, signals: f.signals, technologies: f.technologies },
     contact: {
-      full_name: lead.full_name,
-      title_normalized: lead.title_normalized ?? enrichment.person_title,
-      email: lead.email,
-      email_status: verification.email_status,
-      phone: lead.phone_e164 ? formatPhoneForDisplay(lead.phone_e164) : null,
-      phone_status: verification.phone_status,
+      full_name: f.fullName,
+      title_normalized: f.title,
+      email: f.email,
+      email_status: f.emailStatus,
+      phone: f.phoneE164 ? formatPhoneForDisplay(f.phoneE164) : null,
+      phone_status: f.phoneStatus,
     },
-    dedup_confidence: dedup.confidence,
-    lead_id: s.meta.lead_id,
-    row_index: s.meta.row_index,
-    reasons: score.reasons,
-    duplicate_of: dedup.is_duplicate ? dedup.survivor_id : null,
+    dedup_confidence: f.dedupConfidence,
+    lead_id: f.leadId,
+    row_index: f.rowIndex,
+    reasons: f.reasons,
+    duplicate_of: f.duplicateOf,
   };
 }
-export type LeadObject = ReturnType<typeof leadObject>;
+
+/** The lead object of a scored lead, as the sink and the embedded mode produce it. */
+export function leadObject(s: ScoredLead) {
+  const { lead, verification, enrichment, dedup, score } = s;
+  return buildLeadObject({
+    status: score.status,
+    score: score.score,
+    reasons: score.reasons,
+    companyName: enrichment.company_name ?? lead.company_name,
+    domain: lead.domain,
+    signals: enrichment.signals,
+    technologies: enrichment.technologies,
+    fullName: lead.full_name,
+    title: lead.title_normalized ?? enrichment.person_title,
+    email: lead.email,
+    emailStatus: verification.email_status,
+    phoneE164: lead.phone_e164,
+    phoneStatus: verification.phone_status,
+    dedupConfidence: dedup.confidence,
+    leadId: s.meta.lead_id,
+    rowIndex: s.meta.row_index,
+    duplicateOf: dedup.is_duplicate ? dedup.survivor_id : null,
+  });
+}
+export type LeadObject = ReturnType<typeof buildLeadObject>;
 
 /** CSV columns of a download, in order: the lead object flattened. */
 export const CSV_COLUMNS = [
