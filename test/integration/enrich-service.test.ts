@@ -1,0 +1,212 @@
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
+import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { enrichedLead } from '../../bench/lib/dedup-dataset.ts';
+import type { EnrichedLead, VerifiedLead } from '../../schemas/generated.ts';
+import { type RunningSandbox, sandboxEnv, startSandbox } from '../../services/enrich/sandbox/server.ts';
+import { createClickHouse, querySql, sql } from '../../services/lib/clickhouse.ts';
+import type { Config } from '../../services/lib/config.ts';
+import { TOPICS, topicName } from '../../services/lib/names.ts';
+import { RecordPublisher } from '../../services/lib/publisher.ts';
+import { createRedis, keyspace } from '../../services/lib/redis.ts';
+import { AvroCodec, registrySchemaSource } from '../../services/runtime/index.ts';
+import { cleanupIsolated, isolatedConfig } from '../support/isolated.ts';
+import { type RunningService, serviceEnv, startService } from '../support/services.ts';
+
+// services/enrich/main.ts as deployed, in its own process: leads.verified → leads.enriched through the
+// real Kafka and registry, caches and batch figures in Redis, provider calls to the sandbox providers
+// over HTTP and into ClickHouse enrichment_calls.
+
+const BATCH = `eb_${randomBytes(3).toString('hex')}`;
+const DOMAINS = ['northwind.test', 'globex.test', 'initech.test', 'umbrella.test'];
+const ACCOUNTS = ['acct_a', 'acct_b'];
+const SOURCES = new Set(['apollo', 'clearbit', 'hunter', 'snov', 'dns', 'input']);
+const HIT_LEVELS = new Set(['l1', 'l2', 'similarity', 'predictive']);
+
+let config: Config;
+let sandbox: RunningSandbox;
+let service: RunningService;
+let redis: Redis;
+let kafka: Kafka;
+let codec: AvroCodec;
+let publisher: RecordPublisher;
+const received: Array<{ key: string; lead: EnrichedLead }> = [];
+
+beforeAll(async () => {
+  config = await isolatedConfig('enrich_svc');
+  sandbox = await startSandbox();
+  redis = createRedis(config.REDIS_URL, 'enrich-it');
+  kafka = new Kafka({ clientId: 'enrich-it', brokers: config.KAFKA_BROKERS, logLevel: logLevel.ERROR });
+  codec = new AvroCodec(registrySchemaSource(config.SCHEMA_REGISTRY_URL));
+  publisher = await RecordPublisher.connect(config, 'enrich-it');
+  service = await startService(
+    'enrich',
+    serviceEnv(config, {
+      ...sandboxEnv(sandbox.url),
+      LOG_LEVEL: 'info',
+      // No DNS on this machine: technographics fail fast instead of waiting on system resolvers.
+      DNS_SERVERS: '127.0.0.1:9',
+      DNS_TIMEOUT_MS: '200',
+      CALL_LOG_FLUSH_MS: '300',
+    }),
+  );
+  await startConsumer();
+}, 120_000);
+
+afterAll(async () => {
+  await consumer?.disconnect();
+  await service?.stop();
+  await publisher?.disconnect();
+  if (redis) {
+    const keys = await redis.keys(`${config.LEEDRUSH_PREFIX}:*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+  }
+  await sandbox?.close();
+  if (config) await cleanupIsolated(config);
+});
+
+let consumer: ReturnType<Kafka['consumer']> | undefined;
+
+async function startConsumer(): Promise<void> {
+  const decoder = codec.decoderFor<EnrichedLead>('EnrichedLead');
+  consumer = kafka.consumer({ groupId: `enrich-it-${randomBytes(6).toString('hex')}`, maxWaitTimeInMs: 200 });
+  await consumer.connect();
+  await consumer.subscribe({
+    topics: [topicName(config.LEEDRUSH_PREFIX, TOPICS.enriched)],
+    fromBeginning: true,
+  });
+  await consumer.run({
+    eachBatch: async ({ batch }) => {
+      await decoder.prepare(batch.messages.map((m) => m.value));
+      for (const m of batch.messages) {
+        const d = decoder.decode(m.value);
+        if (!d.ok) throw new Error(d.reason);
+        received.push({ key: m.key?.toString() ?? '', lead: d.value });
+      }
+    },
+  });
+}
+
+async function waitFor(count: number, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (received.length < count && Date.now() < deadline) await sleep(200);
+  // A little longer: anything beyond the expected count would be a duplicate.
+  await sleep(1_000);
+}
+
+function verified(id: string, i: number, email: string): VerifiedLead {
+  const domain = email.split('@')[1] ?? null;
+  const { meta, lead, verification } = enrichedLead({
+    lead_id: id,
+    account_id: ACCOUNTS[i % ACCOUNTS.length],
+    batch_id: BATCH,
+    row_index: i,
+    lead: { email, email_display: email, first_name: 'Sam', last_name: `Lee${i}`, domain },
+  });
+  return { meta, lead, verification };
+}
+
+const sandboxCalls = async () => {
+  const { requests } = (await (await fetch(`${sandbox.url}/__sandbox/stats`)).json()) as {
+    requests: Record<string, Record<string, number>>;
+  };
+  return Object.values(requests).reduce((sum, per) => sum + Object.values(per).reduce((a, b) => a + b, 0), 0);
+};
+
+const FIRST = Array.from({ length: 12 }, (_, i) =>
+  verified(`${BATCH}:${i}`, i, `person${i}@${DOMAINS[i % DOMAINS.length]}`),
+);
+// The same people again under new lead ids: everything is cached by now.
+const SECOND = FIRST.map((l, i) => verified(`${BATCH}:r${i}`, i + FIRST.length, l.lead.email ?? ''));
+
+describe('enrich service through Kafka', () => {
+  it('says at startup that it talks to the sandbox providers', () => {
+    expect(service.output()).toMatch(/sandbox providers/);
+  });
+
+  it('enriches every verified lead once, keyed by account, every field naming its source', async () => {
+    await publisher.publish(TOPICS.verified, 'VerifiedLead', BATCH, FIRST);
+    await waitFor(FIRST.length);
+    expect(received.length, service.output()).toBe(FIRST.length);
+    const byId = new Map(received.map((r) => [r.lead.meta.lead_id, r]));
+    for (const input of FIRST) {
+      const out = byId.get(input.meta.lead_id);
+      expect(out, input.meta.lead_id).toBeDefined();
+      if (!out) continue;
+      expect(out.key).toBe(input.meta.account_id);
+      expect(out.lead.meta).toEqual(input.meta);
+      expect(out.lead.lead).toEqual(input.lead);
+      expect(out.lead.verification).toEqual(input.verification);
+      const e = out.lead.enrichment;
+      for (const field of [
+        'company_name',
+        'industry',
+        'employee_count',
+        'country',
+        'person_title',
+      ] as const) {
+        if (e[field] !== null)
+          expect(SOURCES.has(e.field_sources[field] ?? ''), `${field} source`).toBe(true);
+      }
+    }
+    const providerFilled = received.filter((r) =>
+      Object.values(r.lead.enrichment.field_sources).some((s) => s !== 'input' && s !== 'dns'),
+    );
+    // The sandbox knows most companies: the waterfall filled fields from providers for most leads.
+    expect(providerFilled.length).toBeGreaterThan(FIRST.length / 2);
+  });
+
+  it('serves repeated people from the cache without calling a provider', async () => {
+    const before = await sandboxCalls();
+    expect(before).toBeGreaterThan(0);
+    await publisher.publish(TOPICS.verified, 'VerifiedLead', BATCH, SECOND);
+    await waitFor(FIRST.length + SECOND.length);
+    expect(received.length, service.output()).toBe(FIRST.length + SECOND.length);
+    expect(await sandboxCalls()).toBe(before);
+    const byId = new Map(received.map((r) => [r.lead.meta.lead_id, r.lead.enrichment]));
+    SECOND.forEach((lead, i) => {
+      const again = byId.get(lead.meta.lead_id);
+      const first = byId.get(FIRST[i]?.meta.lead_id ?? '');
+      expect(HIT_LEVELS.has(again?.cache_level ?? ''), again?.cache_level).toBe(true);
+      expect({ ...again, cache_level: '' }).toEqual({ ...first, cache_level: '' });
+    });
+  });
+
+  it('writes one enrichment_calls row per sandbox request, attributed to its lead', async () => {
+    const ch = createClickHouse(config);
+    try {
+      const expected = await sandboxCalls();
+      let rows: Array<{ account_id: string; lead_id: string; batch_id: string; provider: string }> = [];
+      const deadline = Date.now() + 20_000;
+      while (Date.now() < deadline) {
+        rows = await querySql(ch, sql`SELECT account_id, lead_id, batch_id, provider FROM enrichment_calls`);
+        if (rows.length >= expected) break;
+        await sleep(300);
+      }
+      expect(rows.length).toBe(expected);
+      const accountOf = new Map(FIRST.map((l) => [l.meta.lead_id, l.meta.account_id]));
+      for (const row of rows) {
+        expect(accountOf.get(row.lead_id), row.lead_id).toBe(row.account_id);
+        expect(row.batch_id).toBe(BATCH);
+      }
+    } finally {
+      await ch.close();
+    }
+  });
+
+  it('keeps the batch phase3 figures equal to what the leads show', async () => {
+    const h = await redis.hgetall(keyspace(config.LEEDRUSH_PREFIX)('batch', BATCH, 'phase3'));
+    const leads = received.map((r) => r.lead.enrichment);
+    expect(Number(h.leads)).toBe(leads.length);
+    expect(Number(h.cache_hits)).toBe(leads.filter((e) => HIT_LEVELS.has(e.cache_level)).length);
+    expect(Number(h.cache_hits)).toBeGreaterThanOrEqual(SECOND.length);
+    expect(Number(h.multi_source_validated)).toBe(leads.filter((e) => e.multi_source).length);
+    expect(Number(h.confidence_sum)).toBeCloseTo(
+      leads.reduce((s, e) => s + e.confidence, 0),
+      6,
+    );
+  });
+});
