@@ -116,7 +116,7 @@ async function waitHealthy(
   throw new Error(`${service.name} not healthy after ${timeoutMs} ms (last: ${last}):\n${service.output()}`);
 }
 
-function freeTcpPort(): Promise<number> {
+export function freeTcpPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer()
       .once('error', reject)

@@ -1,0 +1,78 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type Config, loadConfig, REPO_ROOT } from '../../services/lib/config.ts';
+import { cleanupIsolated, isolatedPrefix } from '../support/isolated.ts';
+import { freeTcpPort } from '../support/services.ts';
+
+/**
+ * The documented client flow (scripts/api-flow.sh: curl and jq only, following API.md literally)
+ * against the whole product started the way a developer starts it (`npm start`), on a prefix of its own.
+ */
+const prefix = isolatedPrefix('flow');
+const workDir = mkdtempSync(join(tmpdir(), 'leedrush-flow-'));
+const port = await freeTcpPort();
+const env = {
+  ...process.env,
+  LEEDRUSH_PREFIX: prefix,
+  CLICKHOUSE_DATABASE: `${prefix}_leedrush`,
+  GATEWAY_PORT: String(port),
+  METRICS_BASE_PORT: String(await freeTcpPort()),
+  UPLOAD_DIR: join(workDir, 'uploads'),
+  LOG_LEVEL: 'warn',
+};
+const start = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
+  cwd: REPO_ROOT,
+  env,
+  stdio: ['ignore', 'pipe', 'pipe'],
+});
+let log = '';
+for (const s of [start.stdout, start.stderr]) s.on('data', (b: Buffer) => (log += b.toString()));
+
+afterAll(async () => {
+  if (start.exitCode === null) {
+    start.kill('SIGTERM');
+    await new Promise((r) => start.once('exit', r));
+  }
+  await cleanupIsolated(loadConfig(undefined, env) as Config);
+  rmSync(workDir, { recursive: true, force: true });
+});
+
+async function waitForGateway(): Promise<void> {
+  const deadline = Date.now() + 240_000;
+  while (Date.now() < deadline) {
+    if (start.exitCode !== null) throw new Error(`npm start exited ${start.exitCode}:\n${log}`);
+    const ok = await fetch(`http://127.0.0.1:${port}/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`gateway not up:\n${log}`);
+}
+
+describe('the documented curl + jq client against npm start', () => {
+  it('registers, uploads, processes, polls until completed and downloads qualified leads', async () => {
+    await waitForGateway();
+    const out = join(workDir, 'qualified.csv');
+    const run = spawnSync('bash', ['scripts/api-flow.sh', 'test/fixtures/samples/leads.csv', out], {
+      cwd: REPO_ROOT,
+      env: { ...env, BASE_URL: `http://127.0.0.1:${port}/api`, TIMEOUT_S: '240' },
+      encoding: 'utf8',
+      timeout: 300_000,
+    });
+    expect(run.status, `${run.stderr}\n${log.slice(-4000)}`).toBe(0);
+    const summary = JSON.parse(run.stdout.trim().split('\n').pop() ?? '{}');
+    expect(summary).toMatchObject({ status: 'completed', rows_total: 202 });
+    const lines = readFileSync(out, 'utf8').trim().split('\n');
+    expect(lines[0]).toMatch(
+      /^status,score,full_name,title_normalized,email,email_status,phone,phone_status/,
+    );
+    expect(lines.length - 1).toBe(summary.rows_qualified);
+    expect(summary.rows_qualified).toBeGreaterThan(0);
+    for (const line of lines.slice(1)) expect(line.startsWith('QUALIFIED,')).toBe(true);
+  });
+});
