@@ -16,6 +16,7 @@ import { SinkConfig } from '../../services/sink/config.ts';
 import { waitFor } from '../fixtures/runtime/harness.ts';
 import {
   completedCounts,
+  dropRedisKeys,
   fileBatch,
   fileRows,
   type SinkKafka,
@@ -56,11 +57,7 @@ afterEach(async () => {
 afterAll(async () => {
   await kafka?.close();
   await ch?.close();
-  if (redis) {
-    const keys = await redis.keys(`${config.LEEDRUSH_PREFIX}:*`);
-    if (keys.length) await redis.del(...keys);
-    redis.disconnect();
-  }
+  if (redis) await dropRedisKeys(redis, config.LEEDRUSH_PREFIX);
   if (config) await cleanupIsolated(config);
 });
 

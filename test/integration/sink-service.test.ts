@@ -22,6 +22,7 @@ import { type SinkService, startSink } from '../../services/sink/service.ts';
 import { waitFor } from '../fixtures/runtime/harness.ts';
 import {
   completedCounts,
+  dropRedisKeys,
   fileBatch,
   fileRows,
   rejection,
@@ -53,11 +54,7 @@ afterAll(async () => {
   await sink?.close();
   await kafka?.close();
   await ch?.close();
-  if (redis) {
-    const keys = await redis.keys(`${config.LEEDRUSH_PREFIX}:*`);
-    if (keys.length) await redis.del(...keys);
-    redis.disconnect();
-  }
+  if (redis) await dropRedisKeys(redis, config.LEEDRUSH_PREFIX);
   if (config) await cleanupIsolated(config);
 });
 
