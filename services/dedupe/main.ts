@@ -13,11 +13,22 @@ const config = loadConfigOrExit(DedupeConfig);
 const log = createLogger('leedrush-dedupe', config.LOG_LEVEL);
 const redis = createRedis(config.REDIS_URL, 'leedrush-dedupe');
 const ns = keyspace(config.LEEDRUSH_PREFIX);
+let publisher: Promise<RecordPublisher> | undefined;
+const connectPublisher = () => {
+  if (!publisher) {
+    publisher = RecordPublisher.connect(config, 'leedrush-dedupe-finalizer');
+    // A failed connection is retried by the next finalization, not kept.
+    publisher.catch(() => {
+      publisher = undefined;
+    });
+  }
+  return publisher;
+};
 const deps = {
   open: new OpenBatches(redis, ns),
   history: new HistoryIndex(redis, ns, historyOptionsFromEnv(config)),
   tracker: new BatchTracker(redis, ns),
-  publisher: await RecordPublisher.connect(config, 'leedrush-dedupe-finalizer'),
+  publisher: connectPublisher,
   settings: settingsFromEnv(config),
   log,
 };

@@ -27,7 +27,8 @@ export interface DedupeDeps {
   open: OpenBatches;
   history: HistoryIndex;
   tracker: BatchTracker;
-  publisher: RecordPublisher;
+  /** The finalizer's producer, connected on first use (a broker not up yet fails one attempt, not the process). */
+  publisher: () => Promise<RecordPublisher>;
   settings: DedupeSettings;
   log: Logger;
 }
@@ -74,8 +75,9 @@ export class BatchFinalizer {
     const startedAt = performance.now();
     const past = await history.candidatesFor(accountId, [...state.leads.values()]);
     const resolution = finalizeBatch(state, past, settings);
+    const producer = await publisher();
     for (let i = 0; i < resolution.leads.length; i += PUBLISH_CHUNK) {
-      await publisher.publish<DedupedLead>(
+      await producer.publish<DedupedLead>(
         TOPICS.deduped,
         'DedupedLead',
         accountId,
