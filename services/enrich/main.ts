@@ -3,11 +3,14 @@ import { BatchMetrics } from '../lib/batch-metrics.ts';
 import { createClickHouse } from '../lib/clickhouse.ts';
 import { loadConfigOrExit } from '../lib/config.ts';
 import { createRedis, keyspace } from '../lib/redis.ts';
-import { runPhaseService, serviceRegistry } from '../runtime/index.ts';
+import { createLogger, runPhaseService, serviceRegistry } from '../runtime/index.ts';
 import { AttributedCallLog, CallLogWriter } from './call-log-writer.ts';
 import { EnrichConfig, type EnrichSettings } from './config.ts';
 import { createEnrichContext } from './context.ts';
 import { enrichPhase } from './phase.ts';
+import { PredictiveCounters } from './predictive/counters.ts';
+import { PreEnrichQueue } from './predictive/queue.ts';
+import { PredictiveWatcher } from './predictive/watcher.ts';
 import { SANDBOX_KEYS, sandboxEnv } from './sandbox/server.ts';
 
 /**
@@ -21,6 +24,10 @@ const EnrichServiceConfig = EnrichConfig.extend({
   CALL_LOG_FLUSH_MS: z.coerce.number().int().min(10).default(1_000),
   CALL_LOG_FLUSH_ROWS: z.coerce.number().int().min(1).default(1_000),
   CALL_LOG_MAX_PENDING: z.coerce.number().int().min(1).default(100_000),
+  /** Predictive pre-enrichment: watch leads.standardized and cache predicted companies in advance. */
+  PREDICTIVE_ENABLED: z.stringbool().default(true),
+  PREDICTIVE_CONCURRENCY: z.coerce.number().int().min(1).default(2),
+  PREDICTIVE_DEDUPE_WINDOW_S: z.coerce.number().int().min(1).default(3_600),
 });
 
 type ProviderMode = { mode: 'live'; providers: string[] } | { mode: 'sandbox'; url: string };
@@ -63,8 +70,32 @@ const calls = new AttributedCallLog();
 const ctx = createEnrichContext(settings, redis, { calls });
 const ch = createClickHouse(config, { requestTimeoutMs: 10_000 });
 const registry = serviceRegistry('enrich');
-const phase = enrichPhase({ enricher: ctx.enricher, calls, batchMetrics: new BatchMetrics(redis, key) });
-const service = await runPhaseService(phase, { config, registry, handleSignals: false });
+const log = createLogger('leedrush-enrich', config.LOG_LEVEL);
+const counters = new PredictiveCounters(redis, key);
+const queue = config.PREDICTIVE_ENABLED
+  ? new PreEnrichQueue(
+      redis,
+      key,
+      { enricher: ctx.enricher, cache: ctx.cache, calls, counters, log },
+      {
+        concurrency: config.PREDICTIVE_CONCURRENCY,
+        dedupeWindowS: config.PREDICTIVE_DEDUPE_WINDOW_S,
+        warmedTtlS: config.ENRICH_L2_TTL_S,
+        pollS: 1,
+      },
+    )
+  : null;
+const phase = enrichPhase({
+  enricher: ctx.enricher,
+  calls,
+  batchMetrics: new BatchMetrics(redis, key),
+  predictive: queue ? { wasPreEnriched: (domain) => queue.wasPreEnriched(domain), counters } : undefined,
+});
+const service = await runPhaseService(phase, { config, registry, log, handleSignals: false });
+const watcher = queue ? new PredictiveWatcher(config, queue, log) : null;
+queue?.start();
+// The watcher is an optimisation: if it cannot start, leads are still enriched the ordinary way.
+watcher?.start().catch((err) => log.error({ err: String(err) }, 'predictive watcher failed to start'));
 const writer = new CallLogWriter(
   calls,
   ch,
@@ -78,8 +109,8 @@ const writer = new CallLogWriter(
 writer.start();
 service.log.info(
   mode.mode === 'sandbox'
-    ? { providers: 'sandbox', url: mode.url }
-    : { providers: 'live', configured: mode.providers },
+    ? { providers: 'sandbox', url: mode.url, predictive: config.PREDICTIVE_ENABLED }
+    : { providers: 'live', configured: mode.providers, predictive: config.PREDICTIVE_ENABLED },
   mode.mode === 'sandbox'
     ? 'enrich ready: sandbox providers (no real provider key configured)'
     : 'enrich ready: live providers',
@@ -90,7 +121,7 @@ async function shutdown(signal: NodeJS.Signals): Promise<void> {
   service.log.info({ signal }, 'signal received');
   setTimeout(() => process.exit(1), 30_000).unref();
   try {
-    await service.stop();
+    await Promise.all([service.stop(), watcher?.stop(), queue?.stop()]);
     await writer.stop();
     service.log.info({ written: writer.written, dropped: writer.dropped }, 'enrichment_calls flushed');
     await ctx.close();

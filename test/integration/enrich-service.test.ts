@@ -4,7 +4,8 @@ import type { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enrichedLead } from '../../bench/lib/dedup-dataset.ts';
-import type { EnrichedLead, VerifiedLead } from '../../schemas/generated.ts';
+import type { EnrichedLead, StandardizedLead, VerifiedLead } from '../../schemas/generated.ts';
+import { PredictiveCounters } from '../../services/enrich/predictive/counters.ts';
 import { type RunningSandbox, sandboxEnv, startSandbox } from '../../services/enrich/sandbox/server.ts';
 import { createClickHouse, querySql, sql } from '../../services/lib/clickhouse.ts';
 import type { Config } from '../../services/lib/config.ts';
@@ -116,6 +117,16 @@ const sandboxCalls = async () => {
   return Object.values(requests).reduce((sum, per) => sum + Object.values(per).reduce((a, b) => a + b, 0), 0);
 };
 
+const COMPANY_ENDPOINTS = new Set(['organizations_enrich', 'company_find', 'domain_search']);
+const companyCalls = async () => {
+  const { requests } = (await (await fetch(`${sandbox.url}/__sandbox/stats`)).json()) as {
+    requests: Record<string, Record<string, number>>;
+  };
+  return Object.values(requests)
+    .flatMap((per) => Object.entries(per))
+    .reduce((sum, [endpoint, n]) => sum + (COMPANY_ENDPOINTS.has(endpoint) ? n : 0), 0);
+};
+
 const FIRST = Array.from({ length: 12 }, (_, i) =>
   verified(`${BATCH}:${i}`, i, `person${i}@${DOMAINS[i % DOMAINS.length]}`),
 );
@@ -208,5 +219,46 @@ describe('enrich service through Kafka', () => {
       leads.reduce((s, e) => s + e.confidence, 0),
       6,
     );
+  });
+});
+
+describe('predictive pre-enrichment', () => {
+  const batch = `${BATCH}_p`;
+  const leads = Array.from({ length: 4 }, (_, i) => {
+    const l = verified(`${batch}:${i}`, i, `member${i}@predicted-co.test`);
+    return { ...l, meta: { ...l.meta, batch_id: batch } };
+  });
+
+  it('caches a company seen on leads.standardized before its leads reach enrich, and counts their use', async () => {
+    const counters = new PredictiveCounters(redis, keyspace(config.LEEDRUSH_PREFIX));
+    const standardized: StandardizedLead[] = leads.map(({ meta, lead }) => ({ meta, lead }));
+    await publisher.publish(TOPICS.standardized, 'StandardizedLead', batch, standardized);
+    const deadline = Date.now() + 30_000;
+    let stats = await counters.stats();
+    while (stats.background_queue.completed < 1 && Date.now() < deadline) {
+      await sleep(200);
+      stats = await counters.stats();
+    }
+    // Four consecutive rows of one company: one prediction, queued once, worked off.
+    expect(stats.predictions.total_generated, service.output()).toBe(1);
+    expect(stats.predictions.pre_enriched).toBe(1);
+    expect(stats.background_queue).toEqual({ pending: 0, processing: 0, completed: 1 });
+    const companyCallsBefore = await companyCalls();
+    expect(companyCallsBefore).toBeGreaterThan(0);
+
+    const before = received.length;
+    await publisher.publish(TOPICS.verified, 'VerifiedLead', batch, leads);
+    await waitFor(before + leads.length);
+    const out = received.slice(before).map((r) => r.lead);
+    expect(out).toHaveLength(leads.length);
+    const after = await counters.stats();
+    expect(after.performance.zero_latency_requests).toBe(leads.length);
+    const h = await redis.hgetall(keyspace(config.LEEDRUSH_PREFIX)('batch', batch, 'phase3'));
+    expect(Number(h.predictive_matches)).toBe(leads.length);
+    // The leads' company came from the pre-enriched entry: only person lookups reached the providers.
+    expect(await companyCalls()).toBe(companyCallsBefore);
+    expect(
+      out.every((e) => e.enrichment.cache_level === 'predictive' || e.enrichment.cache_level === 'provider'),
+    ).toBe(true);
   });
 });
