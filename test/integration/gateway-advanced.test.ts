@@ -41,6 +41,7 @@ const disagreeing = findEmail(
     contradicts('clearbit', e, 'title'),
 );
 const repeated = findEmail('repeat', () => true);
+const slow = findEmail('slow', () => true);
 /** A domain the DNS server has no record of: verify says invalid_domain, no provider is asked. */
 const deadDomain = `pat@nowhere.${ZONE}`;
 
@@ -51,7 +52,7 @@ let token: string;
 
 beforeAll(async () => {
   sandbox = await startSandbox();
-  const domains = [agreeing, disagreeing, repeated].map((e) => e.split('@')[1] ?? '');
+  const domains = [agreeing, disagreeing, repeated, slow].map((e) => e.split('@')[1] ?? '');
   dns = await startDnsServer({
     zone: ZONE,
     ttlS: 300,
@@ -253,6 +254,36 @@ describe('GET /api/v1/validation/multi-source', () => {
       `/v1/validation/multi-source?email=${agreeing}`,
     ]) {
       expect((await gw.json('GET', path)).status).toBe(401);
+    }
+  });
+
+  it('answers 504 when the providers take longer than MULTI_SOURCE_TIMEOUT_MS', async () => {
+    const hurried = await testGateway('advanced-504', {
+      ...sandboxEnv(sandbox.url),
+      DNS_SERVERS: dns.address,
+      MULTI_SOURCE_TIMEOUT_MS: '200',
+    });
+    const fault = (latency_ms: number) =>
+      fetch(`${sandbox.url}/__sandbox/config`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ snov: { latency_ms } }),
+      });
+    try {
+      const user = await hurried.signUp();
+      await fault(2_000);
+      const res = await hurried.json(
+        'GET',
+        `/v1/validation/multi-source?email=${slow}`,
+        undefined,
+        user.token,
+      );
+      expect(res.status).toBe(504);
+      expect(((await res.json()) as Json).detail).toMatch(/in time/);
+    } finally {
+      await fault(0);
+      await hurried.deps.advanced.close();
+      await hurried.close();
     }
   });
 });
