@@ -245,11 +245,16 @@ describe('dedupe + score services', () => {
     const batches = await Promise.all(
       ['acct_three_a', 'acct_three_b'].map(async (a) => ({ a, ...(await newBatch(a)) })),
     );
+    const startedAt = performance.now();
     await Promise.all(batches.map(({ a, leads }) => send(a, leads)));
     for (const { leads } of batches) {
       await until('three-instance batch scored', () => scoredOf(leads) === LEADS);
-      expect(statusByRow(leads)).toEqual(reference);
     }
+    const seconds = (performance.now() - startedAt) / 1000;
+    console.info(
+      `3+3 instances: ${2 * LEADS} leads in ${seconds.toFixed(1)} s = ${Math.round((2 * LEADS) / seconds)} leads/s`,
+    );
+    for (const { leads } of batches) expect(statusByRow(leads)).toEqual(reference);
   }, 420_000);
 
   it('resolves stream leads at once against the earlier ones: the earlier lead survives', async () => {
