@@ -9,7 +9,7 @@ import { PredictiveCounters } from '../../services/enrich/predictive/counters.ts
 import { type RunningSandbox, sandboxEnv, startSandbox } from '../../services/enrich/sandbox/server.ts';
 import { createClickHouse, querySql, sql } from '../../services/lib/clickhouse.ts';
 import type { Config } from '../../services/lib/config.ts';
-import { TOPICS, topicName } from '../../services/lib/names.ts';
+import { groupId, TOPICS, topicName } from '../../services/lib/names.ts';
 import { RecordPublisher } from '../../services/lib/publisher.ts';
 import { createRedis, keyspace } from '../../services/lib/redis.ts';
 import { AvroCodec, registrySchemaSource } from '../../services/runtime/index.ts';
@@ -222,6 +222,24 @@ describe('enrich service through Kafka', () => {
   });
 });
 
+/** The watcher's group starts at the latest offsets: publish only once it has joined. */
+async function watcherJoined(timeoutMs = 30_000): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const group = groupId(config.LEEDRUSH_PREFIX, 'enrich-predictive');
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const { groups } = await admin.describeGroups([group]);
+      if (groups[0]?.state === 'Stable') return;
+      await sleep(200);
+    }
+    throw new Error(`${group} did not join within ${timeoutMs} ms:\n${service.output()}`);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 describe('predictive pre-enrichment', () => {
   const batch = `${BATCH}_p`;
   const leads = Array.from({ length: 4 }, (_, i) => {
@@ -231,6 +249,7 @@ describe('predictive pre-enrichment', () => {
 
   it('caches a company seen on leads.standardized before its leads reach enrich, and counts their use', async () => {
     const counters = new PredictiveCounters(redis, keyspace(config.LEEDRUSH_PREFIX));
+    await watcherJoined();
     const standardized: StandardizedLead[] = leads.map(({ meta, lead }) => ({ meta, lead }));
     await publisher.publish(TOPICS.standardized, 'StandardizedLead', batch, standardized);
     const deadline = Date.now() + 30_000;
