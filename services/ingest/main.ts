@@ -14,7 +14,7 @@ const tracker = new BatchTracker(
 const phase = ingestPhase({
   store: LocalUploadStore.fromSettings(config),
   maxRecordChars: config.INGEST_MAX_RECORD_CHARS,
-  failBatch: (request, reason) => tracker.fail(request.batch_id, request.account_id, reason),
+  startBatch: (request) => tracker.start(request.batch_id, request.account_id),
 });
 const service = await runPhaseService(phase, { config });
 await service.ready;

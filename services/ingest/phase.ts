@@ -1,7 +1,8 @@
 import type { BatchRequest, LeadRejection, RawLead } from '../../schemas/generated.ts';
+import { BATCH_FAILED_REASON, batchFailure } from '../lib/batch-tracker.ts';
 import { TOPICS } from '../lib/names.ts';
 import { type UploadStore, UploadStoreError } from '../lib/upload-store.ts';
-import { definePhase, dlq, ok, type PhaseResult, reject } from '../runtime/index.ts';
+import { definePhase, ok, type PhaseResult, reject } from '../runtime/index.ts';
 import {
   LEAD_FIELDS,
   type LeadField,
@@ -17,8 +18,8 @@ export interface IngestDeps {
   maxRecordChars?: number;
   /** Clock for rejected_at. */
   now?: () => number;
-  /** Marks the batch failed with the reason (the batch tracker), when its file cannot be read at all. */
-  failBatch?: (request: BatchRequest, reason: string) => Promise<unknown>;
+  /** Marks the batch processing (the batch tracker) as soon as its file is open. */
+  startBatch?: (request: BatchRequest) => Promise<unknown>;
 }
 
 const SOURCES = new Set(['csv', 'json', 'ndjson', 'api']);
@@ -28,9 +29,9 @@ export const leadIdOf = (batchId: string, rowIndex: number): string => `${batchI
 
 /**
  * A BatchRequest → one result per data record of its upload, in file order: ok(RawLead) for each
- * readable row, reject for each unreadable one. A file that is missing or unreadable as a whole fails
- * the batch (status failed, error_reason) and yields one dlq result, so the request lands in
- * batches.requests.dlq with that reason.
+ * readable row, reject for each unreadable one. A file that is missing or unreadable as a whole yields
+ * one reject with reason `batch_failed` and no row: the batch-failure signal (batch-tracker.ts) that the
+ * sink turns into status failed with the error reason, the ClickHouse batch row and `batch.failed`.
  * Deterministic (received_at is the request time), so the runtime can replay it after a failure.
  */
 export async function* ingestBatch(
@@ -45,13 +46,13 @@ export async function* ingestBatch(
     if (!(err instanceof UploadFormatError || err instanceof UploadStoreError)) throw err;
     const reason =
       err instanceof UploadFormatError ? `${err.code}: ${err.detail}` : `${err.code}: ${err.message}`;
-    await deps.failBatch?.(request, reason);
-    yield dlq(reason);
+    yield reject(BATCH_FAILED_REASON, reason);
     return;
   }
+  await deps.startBatch?.(request);
   const source = SOURCES.has(request.source) ? request.source : upload.format;
   for await (const item of upload.items) {
-    yield item.kind === 'row' ? ok(rawLeadOf(request, source, item)) : rowRejected(item);
+    yield item.kind === 'row' ? ok(rawLeadOf(request, source, item)) : rowRejected(request, item);
   }
 }
 
@@ -72,51 +73,26 @@ export function rawLeadOf(request: BatchRequest, source: string, row: ReaderRow)
   };
 }
 
-/**
- * The runtime hands `rejectionOf` only the reason and detail of a reject, so the row's position and
- * raw text travel inside the detail, behind a marker no reader detail starts with, and are unpacked
- * into the LeadRejection's own fields there. They never leave the process in this form.
- */
-const ROW_FACTS = '\u0000ingest-row\u0000';
-
-interface RowFacts {
-  detail: string;
-  row_index: number;
-  line_number: number;
-  raw: string;
-}
-
-function rowRejected(item: ReaderRejection): PhaseResult<RawLead> {
-  const facts: RowFacts = {
-    detail: item.detail,
+function rowRejected(request: BatchRequest, item: ReaderRejection): PhaseResult<RawLead> {
+  return reject(item.reason, item.detail, {
+    lead_id: leadIdOf(request.batch_id, item.rowIndex),
     row_index: item.rowIndex,
     line_number: item.lineNumber,
-    raw: item.raw,
-  };
-  return reject(item.reason, ROW_FACTS + JSON.stringify(facts));
+    original: { raw_line: item.raw },
+  });
 }
 
-/** The leads.failed record of an unreadable row (phase 'ingest', its line and raw text). */
+/**
+ * The leads.failed record of an ingest reject: the batch as a whole (the batch-failure signal) unless the
+ * reject names its row, whose facts then replace the batch-level ones.
+ */
 export function rejectionOf(
   request: BatchRequest,
   reason: string,
   detail: string,
   now = Date.now(),
 ): LeadRejection {
-  if (!detail.startsWith(ROW_FACTS)) throw new Error(`ingest rejection without row facts: ${reason}`);
-  const facts = JSON.parse(detail.slice(ROW_FACTS.length)) as RowFacts;
-  return {
-    lead_id: leadIdOf(request.batch_id, facts.row_index),
-    account_id: request.account_id,
-    batch_id: request.batch_id,
-    row_index: facts.row_index,
-    line_number: facts.line_number,
-    phase: 'ingest',
-    reason,
-    detail: facts.detail,
-    original: { raw_line: facts.raw },
-    rejected_at: now,
-  };
+  return { ...batchFailure(request.batch_id, request.account_id, detail, now), reason };
 }
 
 /** The phase as the runtime runs it: batches.requests → leads.raw (+ leads.failed). */

@@ -59,7 +59,8 @@ export async function runEmbedded<Out>(
         return;
       }
       case 'reject':
-        if (def.rejectionOf) result.rejections.push(def.rejectionOf(value, r.reason, r.detail, ctx));
+        if (def.rejectionOf)
+          result.rejections.push({ ...def.rejectionOf(value, r.reason, r.detail, ctx), ...r.fields });
         else
           result.errors.push({
             phase: def.name,

@@ -37,8 +37,8 @@ interface PhaseCommon<In, Out> {
   /** Message key of an output (its partition). Default: the input message's key. */
   keyOf?: (out: Out) => string | Buffer | null;
   /**
-   * The leads.failed record of a rejected input. Without it a `reject` goes to the DLQ, since a
-   * rejection that cannot be recorded must not vanish.
+   * The leads.failed record of a rejected input; the reject's own `fields` are laid over it. Without it
+   * a `reject` goes to the DLQ, since a rejection that cannot be recorded must not vanish.
    */
   rejectionOf?: (input: In, reason: string, detail: string, ctx: PhaseContext) => LeadRejection;
 }

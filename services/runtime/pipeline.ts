@@ -114,7 +114,10 @@ class Outbox<In, Out> {
         }
         let value: Buffer;
         try {
-          value = rejectionEncoder.encode(def.rejectionOf(item.input, result.reason, result.detail, ctx()));
+          value = rejectionEncoder.encode({
+            ...def.rejectionOf(item.input, result.reason, result.detail, ctx()),
+            ...result.fields,
+          });
         } catch (err) {
           this.poison(item.msg, `rejection record failed: ${errorMessage(err)}`, 'encode');
           return;

@@ -9,9 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateLeads, leadCsvLines } from '../../bench/lib/generate-leads.ts';
 import type { BatchRequest, LeadRejection, RawLead } from '../../schemas/generated.ts';
 import { IngestConfig } from '../../services/ingest/config.ts';
-import { BatchTracker } from '../../services/lib/batch-tracker.ts';
+import { BatchTracker, isBatchFailure } from '../../services/lib/batch-tracker.ts';
 import { REPO_ROOT } from '../../services/lib/config.ts';
-import { dlqTopicName, TOPICS, topicName } from '../../services/lib/names.ts';
+import { TOPICS, topicName } from '../../services/lib/names.ts';
 import { createRedis, keyspace } from '../../services/lib/redis.ts';
 import { LocalUploadStore } from '../../services/lib/upload-store.ts';
 import { AvroCodec, registrySchemaSource } from '../../services/runtime/index.ts';
@@ -179,22 +179,19 @@ describe('ingest service (child process, real Kafka + registry + Redis)', () => 
     expect(service.exitCode, serviceOutput).toBeNull();
   });
 
-  it('fails the batch when its file cannot be read, with the reason, and parks the request in the DLQ', async () => {
+  it('signals a batch whose file cannot be read on leads.failed, with the reason, for the sink to fail it', async () => {
     const request = await newBatch('Name,Company\nJohn,Acme\n', 'no-email.csv');
     await produce(request);
-    const dlq = await readTopic<BatchRequest>(
+    const failed = await readTopic<LeadRejection>(
       isolated(),
-      dlqTopicName(config.LEEDRUSH_PREFIX, TOPICS.batchRequests),
-      'BatchRequest',
-      1,
+      topicName(config.LEEDRUSH_PREFIX, TOPICS.failed),
+      'LeadRejection',
+      3, // the two unreadable rows of the test above, then this batch's signal
     );
-    const parked = dlq.find((x) => x.value?.batch_id === request.batch_id)?.message;
-    expect(String(parked?.headers?.dlq_reason)).toMatch(
-      /^no_email_column: no column is recognisable as email/,
-    );
-    const batch = await tracker.get('acct_it', request.batch_id);
-    expect(batch?.status).toBe('failed');
-    expect(batch?.error_reason).toMatch(/^no_email_column: /);
+    const signal = failed.find((x) => x.value?.batch_id === request.batch_id)?.value;
+    expect(signal && isBatchFailure(signal)).toBe(true);
+    expect(signal?.detail).toMatch(/^no_email_column: no column is recognisable as email/);
+    expect(signal?.lead_id).toBe(`${request.batch_id}:batch`);
     // A bad file fails its batch, not the service.
     expect(service.exitCode, serviceOutput).toBeNull();
   });

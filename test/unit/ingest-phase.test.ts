@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { BatchRequest, RawLead } from '../../schemas/generated.ts';
+import type { BatchRequest, LeadRejection, RawLead } from '../../schemas/generated.ts';
 import { loadSchema } from '../../schemas/index.ts';
 import { ingestBatch, ingestPhase } from '../../services/ingest/phase.ts';
+import { isBatchFailure } from '../../services/lib/batch-tracker.ts';
 import { LocalUploadStore } from '../../services/lib/upload-store.ts';
 import { runEmbedded } from '../../services/runtime/index.ts';
 
@@ -98,20 +99,25 @@ describe('ingest phase', () => {
     ['another tenant', { account_id: 'acct_2' }, 'email\na@b.com\n', /^not_found/],
     ['no email column', {}, 'name,company\nJohn,Acme\n', /^no_email_column: /],
     ['a binary file', {}, '%PDF-1.4 ...', /^unsupported_format: .*PDF/],
-  ])('fails the batch on %s', async (_case, overrides, content, reason) => {
-    const failed: string[] = [];
-    const deps = {
-      store,
-      failBatch: async (r: BatchRequest, why: string) => {
-        failed.push(`${r.batch_id} ${why}`);
-      },
-    };
+  ])('fails the batch on %s with the batch-failure signal', async (_case, overrides, content, reason) => {
+    const started: string[] = [];
+    const deps = { store, startBatch: async (r: BatchRequest) => void started.push(r.batch_id) };
     const req = await request(content, overrides);
     const result = await runEmbedded<RawLead>([ingestPhase(deps)], [req]);
     expect(result.outputs).toEqual([]);
-    expect(result.errors).toHaveLength(1);
-    expect(result.errors[0]?.reason).toMatch(reason);
-    expect(failed).toHaveLength(1);
-    expect(failed[0]).toMatch(new RegExp(`^batch_0123456789ab ${reason.source.replace('^', '')}`));
+    expect(result.errors).toEqual([]);
+    expect(result.rejections).toHaveLength(1);
+    const signal = result.rejections[0] as LeadRejection;
+    expect(isBatchFailure(signal)).toBe(true);
+    expect(signal).toMatchObject({ lead_id: 'batch_0123456789ab:batch', phase: 'ingest', row_index: null });
+    expect(signal.detail).toMatch(reason);
+    expect(started).toEqual([]);
+  });
+
+  it('marks the batch processing once its file is open', async () => {
+    const started: string[] = [];
+    const deps = { store, startBatch: async (r: BatchRequest) => void started.push(r.batch_id) };
+    await runEmbedded<RawLead>([ingestPhase(deps)], [await request(MESSY)]);
+    expect(started).toEqual(['batch_0123456789ab']);
   });
 });
