@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { EnrichConfig } from '../services/enrich/config.ts';
+import { PROVIDERS } from '../services/enrich/types.ts';
 import { BaseConfig } from '../services/lib/config.ts';
 import { VerifyConfig } from '../services/verify/config.ts';
 import { WebhookTargetConfig } from '../services/webhooks/config.ts';
@@ -9,6 +10,12 @@ export const GatewayConfig = BaseConfig.extend({
   // The multi-source endpoint verifies and enriches in-process with the pipeline's settings.
   ...VerifyConfig.shape,
   ...EnrichConfig.shape,
+  /** The providers asked by GET /v1/validation/multi-source: API.md names Hunter, Clearbit and Snov. */
+  MULTI_SOURCE_PROVIDERS: z
+    .string()
+    .default('hunter,clearbit,snov')
+    .transform((s) => s.split(',').map((p) => p.trim()))
+    .pipe(z.array(z.enum(PROVIDERS)).min(1)),
   /** Bound on one GET /v1/validation/multi-source (verify + every provider); 504 beyond it. */
   MULTI_SOURCE_TIMEOUT_MS: z.coerce.number().int().min(1).default(15_000),
   GATEWAY_PORT: z.coerce.number().int().min(0).max(65535).default(8080),

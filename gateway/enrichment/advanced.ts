@@ -31,6 +31,10 @@ export interface AdvancedFeatures {
 export function createAdvancedFeatures(config: GatewayConfig, redis: Redis): AdvancedFeatures {
   // DNS technographics are not part of the multi-source answer: no resolver for them here.
   const enrich = createEnrichContext(config, redis, { dns: null });
+  // This enricher serves only multi-source validation: the providers not configured for it are taken
+  // out of the map it asks (the context hands out the enricher's own map).
+  const asked = new Set<string>(config.MULTI_SOURCE_PROVIDERS);
+  for (const name of [...enrich.adapters.keys()]) if (!asked.has(name)) enrich.adapters.delete(name);
   const verify = createVerifyContext(config, redis);
   const predictive = new PredictiveCounters(redis, keyspace(config.LEEDRUSH_PREFIX));
 

@@ -112,7 +112,8 @@ const multiSourceRoute = createRoute({
   tags: ['advanced'],
   security: [{ bearer: [] }],
   description:
-    'Verifies one email and asks every configured provider about it at once; per field, the agreement ' +
+    'Verifies one email and asks the MULTI_SOURCE_PROVIDERS (Hunter, Clearbit, Snov) about it at once ' +
+    '(an undeliverable address or a dead domain is not sent to them); per field, the agreement ' +
     'score and the number of agreeing sources (formula: services/enrich/consensus.ts). The answer is ' +
     'cached (a repeated call costs no provider call); an answer with a failed provider is not cached. ' +
     '504 when it takes longer than MULTI_SOURCE_TIMEOUT_MS.',
