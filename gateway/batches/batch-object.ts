@@ -1,4 +1,4 @@
-import type { BatchRecord } from '../../services/lib/batch-tracker.ts';
+import { type BatchRecord, qualityYield, rowsFailed } from '../../services/lib/batch-tracker.ts';
 
 /** The batch object of API.md, computed from the tracker's counters. */
 export function batchObject(b: BatchRecord) {
@@ -8,10 +8,9 @@ export function batchObject(b: BatchRecord) {
     filename: b.filename,
     rows_total: b.rows_total,
     rows_qualified: b.rows_qualified,
-    // Failed = rejected in some phase (unreadable, unusable) + scored INVALID (issue 5).
-    rows_failed: b.rows_errored + b.rows_invalid,
+    rows_failed: rowsFailed(b),
     rows_duplicate: b.rows_duplicate,
-    quality_yield: b.rows_total > 0 ? Math.round((b.rows_qualified / b.rows_total) * 1000) / 10 : 0,
+    quality_yield: qualityYield(b),
     created_at: b.created_at,
     completed_at: b.completed_at,
     ...(b.error_reason ? { error_reason: b.error_reason } : {}),
