@@ -7,6 +7,7 @@ import { createLogger, runPhaseService, serviceRegistry } from '../runtime/index
 import { AttributedCallLog, CallLogWriter } from './call-log-writer.ts';
 import { EnrichConfig, type EnrichSettings } from './config.ts';
 import { createEnrichContext } from './context.ts';
+import { EnrichMetrics } from './metrics.ts';
 import { enrichPhase } from './phase.ts';
 import { PredictiveCounters } from './predictive/counters.ts';
 import { PreEnrichQueue } from './predictive/queue.ts';
@@ -85,17 +86,6 @@ const queue = config.PREDICTIVE_ENABLED
       },
     )
   : null;
-const phase = enrichPhase({
-  enricher: ctx.enricher,
-  calls,
-  batchMetrics: new BatchMetrics(redis, key),
-  predictive: queue ? { wasPreEnriched: (domain) => queue.wasPreEnriched(domain), counters } : undefined,
-});
-const service = await runPhaseService(phase, { config, registry, log, handleSignals: false });
-const watcher = queue ? new PredictiveWatcher(config, queue, log) : null;
-queue?.start();
-// The watcher is an optimisation: if it cannot start, leads are still enriched the ordinary way.
-watcher?.start().catch((err) => log.error({ err: String(err) }, 'predictive watcher failed to start'));
 const writer = new CallLogWriter(
   calls,
   ch,
@@ -104,8 +94,20 @@ const writer = new CallLogWriter(
     maxRows: config.CALL_LOG_FLUSH_ROWS,
     maxPending: config.CALL_LOG_MAX_PENDING,
   },
-  service.log,
+  log,
 );
+const phase = enrichPhase({
+  enricher: ctx.enricher,
+  calls,
+  batchMetrics: new BatchMetrics(redis, key),
+  predictive: queue ? { wasPreEnriched: (domain) => queue.wasPreEnriched(domain), counters } : undefined,
+  metrics: new EnrichMetrics(registry, writer),
+});
+const service = await runPhaseService(phase, { config, registry, log, handleSignals: false });
+const watcher = queue ? new PredictiveWatcher(config, queue, log) : null;
+queue?.start();
+// The watcher is an optimisation: if it cannot start, leads are still enriched the ordinary way.
+watcher?.start().catch((err) => log.error({ err: String(err) }, 'predictive watcher failed to start'));
 writer.start();
 service.log.info(
   mode.mode === 'sandbox'

@@ -6,6 +6,7 @@ import { ok, type PhaseResult } from '../runtime/result.ts';
 import { registrableDomain } from './cache.ts';
 import type { AttributedCallLog } from './call-log-writer.ts';
 import type { Enricher, LeadInput } from './enricher.ts';
+import type { EnrichMetrics } from './metrics.ts';
 import type { PredictiveCounters } from './predictive/counters.ts';
 
 /** What tells a lead served by predictive pre-enrichment apart (absent when the watcher is off). */
@@ -20,6 +21,7 @@ export interface EnrichPhaseDeps {
   calls: AttributedCallLog;
   batchMetrics: BatchMetrics;
   predictive?: PredictiveUse;
+  metrics?: EnrichMetrics;
 }
 
 const CACHE_LEVELS = new Set(['l1', 'l2', 'similarity', 'predictive']);
@@ -74,6 +76,7 @@ export async function enrichLead(
     multiSourceValidated: enrichment.multi_source,
     confidence: enrichment.confidence,
   });
+  deps.metrics?.record(enrichment);
   return ok({ ...input, enrichment });
 }
 

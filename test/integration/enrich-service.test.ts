@@ -208,6 +208,21 @@ describe('enrich service through Kafka', () => {
     }
   });
 
+  it('counts leads by cache level and written call rows on /metrics', async () => {
+    const text = await (await fetch(`http://127.0.0.1:${service.port}/metrics`)).text();
+    const sum = (pattern: RegExp) =>
+      text
+        .split('\n')
+        .filter((line) => pattern.test(line))
+        .reduce((total, line) => total + Number(line.split(' ').pop()), 0);
+    expect(sum(/^leedrush_enrich_leads_total\{/)).toBe(received.length);
+    expect(sum(/^leedrush_enrich_leads_total\{cache_level="provider"/)).toBe(
+      received.filter((r) => r.lead.enrichment.cache_level === 'provider').length,
+    );
+    expect(sum(/^leedrush_enrich_provider_calls_total\{row="written"/)).toBe(await sandboxCalls());
+    expect(sum(/^leedrush_enrich_provider_calls_total\{row="dropped"/)).toBe(0);
+  });
+
   it('keeps the batch phase3 figures equal to what the leads show', async () => {
     const h = await redis.hgetall(keyspace(config.LEEDRUSH_PREFIX)('batch', BATCH, 'phase3'));
     const leads = received.map((r) => r.lead.enrichment);
