@@ -20,6 +20,8 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     stopping = true;
     server.close(async () => {
       await deps.publisher.disconnect().catch(() => undefined);
+      // Flushes the cache counters the gateway's own enrichments batched in memory.
+      await deps.advanced.close().catch(() => undefined);
       deps.redis.disconnect();
       process.exit(0);
     });

@@ -54,6 +54,9 @@ export async function applyTopology(
     brokers: config.KAFKA_BROKERS,
     connectionTimeout: 10_000,
     requestTimeout: 30_000,
+    // New topics' metadata can take seconds to reach every listener on a loaded machine
+    // (UNKNOWN_TOPIC_OR_PARTITION meanwhile): retry for up to about a minute rather than fail the apply.
+    retry: { retries: 12, initialRetryTime: 300, maxRetryTime: 5_000 },
     logLevel: logLevel.ERROR,
   });
   const admin = kafka.admin();
