@@ -2,12 +2,23 @@ import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z } from '@hono/zod-openapi';
 import { html, raw } from 'hono/html';
 
+/** Every error body of the API: {"detail": "..."} (API.md). */
+export const ErrorBody = z.object({ detail: z.string() }).openapi('Error');
+
+/** The error responses of a route, documented with the shared {"detail"} body. */
+export const errorResponses = (...codes: number[]) =>
+  Object.fromEntries(
+    codes.map((code) => [
+      code,
+      { description: 'Error', content: { 'application/json': { schema: ErrorBody } } },
+    ]),
+  );
+
 /**
  * The upload route reads its multipart body as a stream (a zod body validator would buffer the file),
  * so its contract is registered here for the document only.
  */
 export function registerUploadDoc(registry: OpenAPIRegistry): void {
-  const ErrorBody = z.object({ detail: z.string() });
   const error = (description: string) => ({
     description,
     content: { 'application/json': { schema: ErrorBody } },

@@ -1,17 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { standardizeEmail } from '../../services/standardize/email.ts';
 import { problem } from '../errors.ts';
+import { errorResponses } from '../openapi.ts';
 import { createRouter } from '../validation.ts';
-
-const ErrorBody = z.object({ detail: z.string() }).openapi('Error');
-/** The error responses of a route, documented with the shared {"detail"} body. */
-export const errorResponses = (...codes: number[]) =>
-  Object.fromEntries(
-    codes.map((code) => [
-      code,
-      { description: 'Error', content: { 'application/json': { schema: ErrorBody } } },
-    ]),
-  );
 
 const CacheLevel = z.object({
   hit_rate: z.number(),

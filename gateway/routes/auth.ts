@@ -1,13 +1,13 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { decoyHash, hashPassword, verifyPassword } from '../auth/password.ts';
 import { problem } from '../errors.ts';
+import { ErrorBody } from '../openapi.ts';
 import { createRouter } from '../validation.ts';
 
 const Email = z
   .email()
   .max(254)
   .transform((e) => e.trim().toLowerCase());
-const ErrorBody = z.object({ detail: z.string() }).openapi('Error');
 
 const register = createRoute({
   method: 'post',

@@ -5,18 +5,10 @@ import { batchObject, SORT_FIELDS, sortBatches } from '../batches/batch-object.t
 import { csvBlock, storedLeads } from '../batches/download.ts';
 import { startBatch } from '../batches/start-batch.ts';
 import { problem } from '../errors.ts';
+import { errorResponses } from '../openapi.ts';
 import { storeAndInspect } from '../uploads/receive.ts';
 import { createRouter } from '../validation.ts';
 import { uploadProblem } from './uploads.ts';
-
-const ErrorBody = z.object({ detail: z.string() }).openapi('Error');
-const errors = (...codes: number[]) =>
-  Object.fromEntries(
-    codes.map((code) => [
-      code,
-      { description: 'Error', content: { 'application/json': { schema: ErrorBody } } },
-    ]),
-  );
 
 const BatchStarted = z
   .object({
@@ -63,7 +55,7 @@ const processRoute = createRoute({
   },
   responses: {
     201: { description: 'Batch queued', content: { 'application/json': { schema: BatchStarted } } },
-    ...errors(400, 401, 403, 404, 422, 429),
+    ...errorResponses(400, 401, 403, 404, 422, 429),
   },
 });
 
@@ -86,7 +78,7 @@ const leadsRoute = createRoute({
   },
   responses: {
     201: { description: 'Batch queued', content: { 'application/json': { schema: BatchStarted } } },
-    ...errors(400, 401, 403, 413, 422, 429),
+    ...errorResponses(400, 401, 403, 413, 422, 429),
   },
 });
 
@@ -123,7 +115,7 @@ const listRoute = createRoute({
         },
       },
     },
-    ...errors(400, 401),
+    ...errorResponses(400, 401),
   },
 });
 
@@ -151,7 +143,7 @@ const detailRoute = createRoute({
         },
       },
     },
-    ...errors(401, 404),
+    ...errorResponses(401, 404),
   },
 });
 
@@ -174,7 +166,7 @@ const downloadRoute = createRoute({
         'application/json': { schema: z.array(z.object({}).passthrough()) },
       },
     },
-    ...errors(400, 401, 404, 409),
+    ...errorResponses(400, 401, 404, 409),
   },
 });
 

@@ -1,8 +1,8 @@
 import { createRoute } from '@hono/zod-openapi';
 import { profileKey } from '../../services/score/phase.ts';
 import { defaultProfile, IcpProfileSchema, parseProfile } from '../../services/score/profile.ts';
+import { errorResponses } from '../openapi.ts';
 import { createRouter } from '../validation.ts';
-import { errorResponses } from './advanced.ts';
 
 const Profile = IcpProfileSchema;
 

@@ -3,17 +3,9 @@ import { checkTarget } from '../../services/webhooks/address-guard.ts';
 import type { Endpoint } from '../../services/webhooks/endpoints.ts';
 import { WEBHOOK_EVENTS } from '../../services/webhooks/events.ts';
 import { problem } from '../errors.ts';
+import { errorResponses } from '../openapi.ts';
 import { createRouter } from '../validation.ts';
 import { listDeliveries } from '../webhooks/deliveries.ts';
-
-const ErrorBody = z.object({ detail: z.string() }).openapi('Error');
-const errors = (...codes: number[]) =>
-  Object.fromEntries(
-    codes.map((code) => [
-      code,
-      { description: 'Error', content: { 'application/json': { schema: ErrorBody } } },
-    ]),
-  );
 
 const DELIVERY_DOC =
   'Every delivery is a POST with the JSON body {"event", "batch_id", "timestamp", "data"} and the headers ' +
@@ -76,7 +68,7 @@ const createRouteDef = createRoute({
       description: 'The endpoint, with its signing secret (shown this once)',
       content: { 'application/json': { schema: CreatedEndpoint } },
     },
-    ...errors(400, 401, 429),
+    ...errorResponses(400, 401, 429),
   },
 });
 
@@ -90,7 +82,7 @@ const listRouteDef = createRoute({
       description: "The caller's endpoints, oldest first, without secrets",
       content: { 'application/json': { schema: z.array(WebhookEndpoint) } },
     },
-    ...errors(401, 429),
+    ...errorResponses(401, 429),
   },
 });
 
@@ -101,7 +93,7 @@ const deleteRouteDef = createRoute({
   security: [{ bearer: [] }],
   description: 'Removes the endpoint; pending retries to it are dropped. 204 with no body.',
   request: { params: IdParam },
-  responses: { 204: { description: 'Deleted' }, ...errors(401, 404, 429) },
+  responses: { 204: { description: 'Deleted' }, ...errorResponses(401, 404, 429) },
 });
 
 const deliveriesRouteDef = createRoute({
@@ -120,7 +112,7 @@ const deliveriesRouteDef = createRoute({
   },
   responses: {
     200: { description: 'Attempts', content: { 'application/json': { schema: z.array(Delivery) } } },
-    ...errors(400, 401, 404, 429),
+    ...errorResponses(400, 401, 404, 429),
   },
 });
 
