@@ -29,6 +29,8 @@ const EnrichServiceConfig = EnrichConfig.extend({
   PREDICTIVE_ENABLED: z.stringbool().default(true),
   PREDICTIVE_CONCURRENCY: z.coerce.number().int().min(1).default(2),
   PREDICTIVE_DEDUPE_WINDOW_S: z.coerce.number().int().min(1).default(3_600),
+  /** How often the predictions of crashed instances are looked for and finished. */
+  PREDICTIVE_RECOVER_MS: z.coerce.number().int().min(100).default(30_000),
 });
 
 type ProviderMode = { mode: 'live'; providers: string[] } | { mode: 'sandbox'; url: string };
@@ -83,6 +85,7 @@ const queue = config.PREDICTIVE_ENABLED
         dedupeWindowS: config.PREDICTIVE_DEDUPE_WINDOW_S,
         warmedTtlS: config.ENRICH_L2_TTL_S,
         pollS: 1,
+        recoverMs: config.PREDICTIVE_RECOVER_MS,
       },
     )
   : null;

@@ -51,6 +51,7 @@ beforeAll(async () => {
       DNS_SERVERS: '127.0.0.1:9',
       DNS_TIMEOUT_MS: '200',
       CALL_LOG_FLUSH_MS: '300',
+      PREDICTIVE_RECOVER_MS: '300',
     }),
   );
   await startConsumer();
@@ -294,5 +295,33 @@ describe('predictive pre-enrichment', () => {
     expect(
       out.every((e) => e.enrichment.cache_level === 'predictive' || e.enrichment.cache_level === 'provider'),
     ).toBe(true);
+  });
+
+  it('finishes the predictions an instance held when it crashed', async () => {
+    const key = keyspace(config.LEEDRUSH_PREFIX);
+    const counters = new PredictiveCounters(redis, key);
+    const before = await counters.stats();
+    // What the crashed instance did: queued, took up, and died before finishing.
+    await counters.predicted('company_batch');
+    await counters.started();
+    const orphan = key('enrich', 'predictive', 'processing', 'crashed-instance');
+    await redis.rpush(
+      orphan,
+      JSON.stringify({ batch_id: batch, domain: 'orphan-co.test', company_key: null }),
+    );
+    const deadline = Date.now() + 15_000;
+    let stats = await counters.stats();
+    while (stats.background_queue.completed <= before.background_queue.completed && Date.now() < deadline) {
+      await sleep(200);
+      stats = await counters.stats();
+    }
+    expect(stats.background_queue, service.output()).toEqual({
+      pending: 0,
+      processing: 0,
+      completed: before.background_queue.completed + 1,
+    });
+    expect(stats.predictions.pre_enriched).toBe(before.predictions.pre_enriched + 1);
+    expect(await redis.exists(orphan)).toBe(0);
+    expect(await redis.exists(key('enrich', 'predictive', 'warmed', 'orphan-co.test'))).toBe(1);
   });
 });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../runtime/logger.ts';
 import type { EnrichmentCache } from '../cache.ts';
@@ -8,7 +9,10 @@ import type { Prediction } from './patterns.ts';
 
 /**
  * The background pre-enrichment queue, in Redis so every enrich instance shares it:
- * - `<ns>:enrich:predictive:queue` (list) pending predictions, `...:processing` (list) taken ones;
+ * - `<ns>:enrich:predictive:queue` (list) pending predictions;
+ * - `<ns>:enrich:predictive:processing:<instance>` (list) the predictions an instance holds, and
+ *   `<ns>:enrich:predictive:alive:<instance>` its heartbeat: the list of an instance whose heartbeat
+ *   expired (it crashed) is adopted and finished by a live one;
  * - `<ns>:enrich:predictive:queued:<domain>` marks a company queued recently (one queueing per window);
  * - `<ns>:enrich:predictive:warmed:<domain>` marks a company the queue paid for before any lead asked,
  *   for as long as the cache keeps it: a lead served from it counts as a predictive match.
@@ -23,7 +27,12 @@ export interface QueueOptions {
   warmedTtlS: number;
   /** How long a worker blocks waiting for work before checking whether it should stop. */
   pollS: number;
+  /** How often to look for the predictions of crashed instances. */
+  recoverMs: number;
 }
+
+/** An instance is dead once its heartbeat is this old; it beats three times as often. */
+const HEARTBEAT_TTL_S = 15;
 
 interface QueuedPrediction {
   batch_id: string;
@@ -34,8 +43,11 @@ interface QueuedPrediction {
 export class PreEnrichQueue {
   readonly #queue: string;
   readonly #processing: string;
+  readonly #instance = randomUUID();
   readonly #running: Promise<void>[] = [];
+  readonly #timers: NodeJS.Timeout[] = [];
   #stopping = false;
+  #recovering: Promise<void> | null = null;
 
   constructor(
     private readonly redis: Redis,
@@ -50,7 +62,7 @@ export class PreEnrichQueue {
     private readonly opts: QueueOptions,
   ) {
     this.#queue = key('enrich', 'predictive', 'queue');
-    this.#processing = key('enrich', 'predictive', 'processing');
+    this.#processing = key('enrich', 'predictive', 'processing', this.#instance);
   }
 
   /** Queues a predicted company unless it was queued within the window; true when queued. */
@@ -76,6 +88,23 @@ export class PreEnrichQueue {
 
   /** Starts the workers, each on its own connection since a blocking pop holds the connection. */
   start(): void {
+    const beat = () =>
+      void this.redis
+        .set(this.key('enrich', 'predictive', 'alive', this.#instance), '1', 'EX', HEARTBEAT_TTL_S)
+        .catch(() => {});
+    const recover = () => {
+      this.#recovering ??= this.#recover()
+        .catch((err) => this.deps.log.warn({ err: String(err) }, 'predictive recovery failed'))
+        .finally(() => {
+          this.#recovering = null;
+        });
+    };
+    beat();
+    recover();
+    this.#timers.push(
+      setInterval(beat, (HEARTBEAT_TTL_S * 1000) / 3),
+      setInterval(recover, this.opts.recoverMs),
+    );
     for (let i = 0; i < this.opts.concurrency; i++) {
       const conn = this.redis.duplicate({
         enableAutoPipelining: false,
@@ -88,7 +117,9 @@ export class PreEnrichQueue {
   /** Lets each worker finish the prediction in hand, then returns. */
   async stop(): Promise<void> {
     this.#stopping = true;
-    await Promise.all(this.#running);
+    for (const t of this.#timers) clearInterval(t);
+    await Promise.all([...this.#running, this.#recovering]);
+    await this.redis.del(this.key('enrich', 'predictive', 'alive', this.#instance)).catch(() => {});
   }
 
   async #work(conn: Redis): Promise<void> {
@@ -106,9 +137,36 @@ export class PreEnrichQueue {
     }
   }
 
-  async #preEnrich(item: QueuedPrediction): Promise<void> {
+  /** Finishes the predictions held by instances whose heartbeat stopped. */
+  async #recover(): Promise<void> {
+    const prefix = this.key('enrich', 'predictive', 'processing', '');
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 100);
+      cursor = next;
+      for (const list of keys) {
+        const owner = list.slice(prefix.length);
+        if (owner === this.#instance) continue;
+        if (await this.redis.exists(this.key('enrich', 'predictive', 'alive', owner))) continue;
+        // One item at a time, atomically: two instances recovering at once never take the same one.
+        for (;;) {
+          if (this.#stopping) return;
+          const raw = await this.redis.lmove(list, this.#processing, 'LEFT', 'RIGHT');
+          if (!raw) break;
+          try {
+            // Its start was counted by the instance that crashed: only the finish is left to count.
+            await this.#preEnrich(JSON.parse(raw) as QueuedPrediction, { resumed: true });
+          } finally {
+            await this.redis.lrem(this.#processing, 1, raw);
+          }
+        }
+      }
+    } while (cursor !== '0');
+  }
+
+  async #preEnrich(item: QueuedPrediction, opts: { resumed: boolean } = { resumed: false }): Promise<void> {
     const { counters, cache, enricher, calls } = this.deps;
-    await counters.started();
+    if (!opts.resumed) await counters.started();
     let enriched = false;
     try {
       // Already known (a lead got there first, or another instance): nothing to pay for.
