@@ -82,6 +82,8 @@ const leadsRoute = createRoute({
   },
 });
 
+const BatchIdParam = z.object({ batch_id: z.string().min(1).max(100) });
+
 const ListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).optional(),
   offset: z.coerce.number().int().min(0).optional(),
@@ -124,7 +126,7 @@ const detailRoute = createRoute({
   path: '/batches/{batch_id}',
   tags: ['batches'],
   security: [{ bearer: [] }],
-  request: { params: z.object({ batch_id: z.string().min(1).max(100) }) },
+  request: { params: BatchIdParam },
   responses: {
     200: {
       description: 'One batch with its pipeline metrics',
@@ -155,7 +157,7 @@ const downloadRoute = createRoute({
   description:
     'Results of a completed batch, in file order: CSV of the QUALIFIED leads by default; format=json for lead objects; include=all adds the other leads with their status. Streamed.',
   request: {
-    params: z.object({ batch_id: z.string().min(1).max(100) }),
+    params: BatchIdParam,
     query: z.object({ format: z.enum(['csv', 'json']).optional(), include: z.enum(['all']).optional() }),
   },
   responses: {
