@@ -1,4 +1,4 @@
-import { Kafka } from 'kafkajs';
+import { type Consumer, Kafka } from 'kafkajs';
 import type { StandardizedLead } from '../../../schemas/generated.ts';
 import type { Config } from '../../lib/config.ts';
 import { isFreeEmailDomain } from '../../lib/free-email-providers.ts';
@@ -15,7 +15,7 @@ import type { PreEnrichQueue } from './queue.ts';
  */
 export class PredictiveWatcher {
   readonly #detector = new PatternDetector();
-  readonly #consumer;
+  readonly #consumer: Consumer;
   readonly #codec: AvroCodec;
 
   constructor(
