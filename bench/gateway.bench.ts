@@ -8,6 +8,7 @@
  *                limiter's 429 after the Redis sliding-window check
  *   unlimited    GET /api/auth/whoami, enterprise account: the same auth + limiter middleware, passed
  * Each scenario runs flat out, then at a fixed BENCH_RATE requests/s (the target: p99 < 20 ms at 1,000/s).
+ * BENCH_PROFILE_DIR=<folder> also records a CPU profile of the gateway.
  * Prints the medians of BENCH_RUNS runs of BENCH_SECONDS each and writes .bench/gateway.json.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -30,6 +31,8 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const RATE = Number(process.env.BENCH_RATE ?? 1000);
 const BATCHES = Number(process.env.BENCH_BATCHES ?? 50);
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
+/** A folder: the gateway writes a V8 CPU profile there when it stops (open it in Chrome DevTools). */
+const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
 const P99_TARGET_MS = 20;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
@@ -149,7 +152,8 @@ const redis = createRedis(config.REDIS_URL, 'bench-gateway');
 const key = keyspace(config.LEEDRUSH_PREFIX);
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
-const gateway = spawn(process.execPath, ['--import', 'tsx', 'gateway/main.ts'], {
+const profileArgs = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
+const gateway = spawn(process.execPath, [...profileArgs, '--import', 'tsx', 'gateway/main.ts'], {
   cwd: REPO_ROOT,
   env: {
     ...process.env,
