@@ -1,0 +1,214 @@
+/**
+ * The whole pipeline as deployed, for end-to-end tests and the pipeline benchmark: ingest, standardize,
+ * verify, enrich, dedupe, score and sink, each its main.ts in its own process on one isolated prefix.
+ * DNS answers come from a dnsmasq on loopback serving the upload's own domains (verify and enrich's
+ * technographics ask it, never the internet); enrichment asks sandbox providers on a port of their own,
+ * so no other test's fault injection on the stack's sandbox reaches this run.
+ *
+ *   const pipeline = await startPipeline(config, { uploadDir, dns: dns.address, sandboxUrl: sandbox.url });
+ *   afterAll(() => pipeline.stop());
+ */
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { leadCsvLines } from '../../bench/lib/generate-leads.ts';
+import type { BatchRequest } from '../../schemas/generated.ts';
+import { sandboxEnv } from '../../services/enrich/sandbox/server.ts';
+import { inspectUpload, type UploadInspection } from '../../services/ingest/reader/index.ts';
+import type { BatchRecord, BatchTracker } from '../../services/lib/batch-tracker.ts';
+import type { Config } from '../../services/lib/config.ts';
+import { TOPICS } from '../../services/lib/names.ts';
+import { RecordPublisher } from '../../services/lib/publisher.ts';
+import { LocalUploadStore } from '../../services/lib/upload-store.ts';
+import type { DnsZone } from './dns-server.ts';
+import { type RunningService, serviceEnv, startService } from './services.ts';
+
+/** In the order records flow through them. */
+export const PIPELINE_SERVICES = [
+  'ingest',
+  'standardize',
+  'verify',
+  'enrich',
+  'dedupe',
+  'score',
+  'sink',
+] as const;
+export type PipelineService = (typeof PIPELINE_SERVICES)[number];
+
+export interface PipelineOptions {
+  uploadDir: string;
+  /** ip:port of the resolver verify and enrich ask. */
+  dns: string;
+  /** Base URL of the sandbox providers. */
+  sandboxUrl: string;
+  /** Extra settings per service (e.g. LOG_LEVEL), laid over the defaults below. */
+  extra?: Partial<Record<PipelineService, Record<string, string>>>;
+}
+
+export interface RunningPipeline {
+  services: RunningService[];
+  get(name: PipelineService): RunningService;
+  /** Every service's output, labelled, for failure messages. */
+  output(): string;
+  /** Stops them all (each drains and commits first); resolves with their exit codes by name. */
+  stop(): Promise<Record<string, number | null>>;
+}
+
+/** Provider rates far above what one machine produces: the run measures the pipeline, not the throttle. */
+const UNTHROTTLED = {
+  ENRICH_RATE_APOLLO: '100000',
+  ENRICH_RATE_CLEARBIT: '100000',
+  ENRICH_RATE_HUNTER: '100000',
+  ENRICH_RATE_SNOV: '100000',
+  ENRICH_BURST: '100000',
+};
+
+function settingsOf(name: PipelineService, opts: PipelineOptions): Record<string, string> {
+  switch (name) {
+    case 'ingest':
+      return { UPLOAD_DIR: opts.uploadDir };
+    case 'verify':
+      return { DNS_SERVERS: opts.dns, DNS_TIMEOUT_MS: '500', DNS_TRIES: '2', SMTP_PROBE_ENABLED: 'false' };
+    case 'enrich':
+      return { ...sandboxEnv(opts.sandboxUrl), ...UNTHROTTLED, DNS_SERVERS: opts.dns, DNS_TIMEOUT_MS: '500' };
+    default:
+      return {};
+  }
+}
+
+/** Starts every service (in parallel) and resolves once all answer /health; stops them all on failure. */
+export async function startPipeline(config: Config, opts: PipelineOptions): Promise<RunningPipeline> {
+  const started = await Promise.allSettled(
+    PIPELINE_SERVICES.map((name) =>
+      startService(name, serviceEnv(config, { ...settingsOf(name, opts), ...opts.extra?.[name] }), {
+        readyTimeoutMs: 180_000,
+      }),
+    ),
+  );
+  const services = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const failed = started.flatMap((s) => (s.status === 'rejected' ? [String(s.reason)] : []));
+  if (failed.length) {
+    await Promise.all(services.map((s) => s.stop(5_000)));
+    throw new Error(`pipeline did not start:\n${failed.join('\n')}`);
+  }
+  return {
+    services,
+    get: (name) => {
+      const s = services.find((x) => x.name === name);
+      if (!s) throw new Error(`no service ${name}`);
+      return s;
+    },
+    output: () => services.map((s) => `--- ${s.name}\n${s.output().slice(-8_000)}`).join('\n'),
+    stop: async () => {
+      const codes = await Promise.all(services.map((s) => s.stop()));
+      return Object.fromEntries(services.map((s, i) => [s.name, codes[i] ?? null]));
+    },
+  };
+}
+
+/**
+ * A DNS zone for an upload: every email domain found in its text gets an MX host, except about one in
+ * ten (chosen by a hash of the name, so the same file always gets the same answers), which announces
+ * null MX (RFC 7505: takes no mail). Names outside the zone are not forwarded anywhere.
+ */
+export function uploadZone(text: string): DnsZone {
+  const domains = new Set<string>();
+  for (const m of text.toLowerCase().matchAll(/@([a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,})/g)) {
+    if (m[1]) domains.add(m[1]);
+  }
+  const zone: DnsZone & Required<Pick<DnsZone, 'mx' | 'nullMx'>> = {
+    zone: 'leedrush.test',
+    ttlS: 3_600,
+    mx: [],
+    nullMx: [],
+  };
+  for (const d of [...domains].sort()) {
+    if ((createHash('sha1').update(d).digest()[0] ?? 0) < 26) zone.nullMx.push(d);
+    else zone.mx.push({ domain: d, host: `mx.${d}`, preference: 10 });
+  }
+  return zone;
+}
+
+/**
+ * A messy lead export of `rows` data records: generated leads (broken rows included) followed by exact
+ * copies of every 19th of them, which dedupe must catch.
+ */
+export function messyLeadCsv(rows: number, seed = 20260319): Buffer {
+  const copies = Math.floor(rows / 20);
+  const lines = [...leadCsvLines({ rows: rows - copies, seed })];
+  const dupes = lines
+    .slice(1)
+    .filter((_, i) => i % 19 === 0)
+    .slice(0, copies)
+    .map((l) => l.replace(/^\r\n/, ''));
+  return Buffer.from([...lines, ...dupes].join(''));
+}
+
+export interface Submitted {
+  batch: BatchRecord;
+  inspection: UploadInspection;
+}
+
+/**
+ * What the gateway does for an upload: stores the file, counts its rows exactly as ingest will read
+ * them, records the batch as queued and publishes the BatchRequest.
+ */
+export async function submitUpload(
+  config: Config,
+  tracker: BatchTracker,
+  upload: { uploadDir: string; accountId: string; filename: string; bytes: Buffer },
+): Promise<Submitted> {
+  const store = LocalUploadStore.fromSettings({ UPLOAD_DIR: upload.uploadDir, UPLOAD_MAX_BYTES: 0 });
+  const stored = await store.put(upload.accountId, upload.filename, Readable.from([upload.bytes]));
+  const inspection = await inspectUpload(Readable.from([upload.bytes]), { filename: upload.filename });
+  const batch = await tracker.create(
+    {
+      account_id: upload.accountId,
+      filename: upload.filename,
+      file_path: stored.file_path,
+      source: 'csv',
+      rows_total: inspection.rows_detected,
+    },
+    null,
+  );
+  if (!batch) throw new Error('batch not created');
+  const request: BatchRequest = {
+    batch_id: batch.batch_id,
+    account_id: batch.account_id,
+    file_path: stored.file_path,
+    filename: upload.filename,
+    format: inspection.format,
+    rows_total: inspection.rows_detected,
+    source: 'csv',
+    requested_at: Date.parse(batch.created_at),
+  };
+  const publisher = await RecordPublisher.connect(config, 'e2e-gateway');
+  try {
+    await publisher.publish(TOPICS.batchRequests, 'BatchRequest', batch.account_id, [request]);
+  } finally {
+    await publisher.disconnect();
+  }
+  return { batch, inspection };
+}
+
+/**
+ * Polls the tracker until the sink has announced the batch's final state (its ClickHouse row written);
+ * `onPoll` sees every reading. Throws on timeout with the last reading.
+ */
+export async function waitForAnnounced(
+  tracker: BatchTracker,
+  accountId: string,
+  batchId: string,
+  timeoutMs: number,
+  onPoll?: (b: BatchRecord | null) => void,
+): Promise<BatchRecord> {
+  const deadline = Date.now() + timeoutMs;
+  let last: BatchRecord | null = null;
+  while (Date.now() < deadline) {
+    last = await tracker.get(accountId, batchId);
+    onPoll?.(last);
+    if (last?.announced_at && (last.status === 'completed' || last.status === 'failed')) return last;
+    await sleep(500);
+  }
+  throw new Error(`batch ${batchId} not announced after ${timeoutMs} ms: ${JSON.stringify(last)}`);
+}
