@@ -252,9 +252,8 @@ try {
   );
   console.log(
     `gateway bench: ${CONNECTIONS} connections, ${SECONDS} s runs, median of ${RUNS}; ${BATCHES} batches ` +
-      `(${bodyBytes} B body); LOG_LEVEL=${LOG_LEVEL}; ${cpus().length} cores, load avg ${loadavg()
-        .map((l) => l.toFixed(2))
-        .join(' ')}`,
+      `(${bodyBytes} B body); LOG_LEVEL=${LOG_LEVEL}; ${cpus().length} cores shared with the stack and the load ` +
+      `generator; 1-min load avg ${load1.toFixed(2)} at start, ${(loadavg()[0] ?? 0).toFixed(2)} at end`,
   );
   console.table(rows);
   const verdict = (name: string) => {
