@@ -23,6 +23,39 @@ import { type Pipeline, type PipelineTopics, processBatch } from './pipeline.ts'
 import { registrySchemaSource } from './registry.ts';
 import { backoffMs, errorMessage, type RetryPolicy } from './retry.ts';
 
+/**
+ * Bytes of keys and values per produce request. The broker refuses a record batch over its
+ * message.max.bytes (1 MiB by default), and every message of a request for one partition lands in one
+ * record batch: phases keyed by account put a whole batch's output in one partition.
+ */
+const MAX_REQUEST_BYTES = 512 << 10;
+
+/** Splits messages into requests of at most MAX_REQUEST_BYTES (a bigger single message goes alone), in order. */
+export function* produceRequests(topicMessages: TopicMessages[]): Generator<TopicMessages[]> {
+  let request: TopicMessages[] = [];
+  let bytes = 0;
+  for (const { topic, messages } of topicMessages) {
+    let current: TopicMessages = { topic, messages: [] };
+    request.push(current);
+    for (const m of messages) {
+      const size = byteLength(m.key) + byteLength(m.value);
+      if (bytes > 0 && bytes + size > MAX_REQUEST_BYTES) {
+        yield request.filter((t) => t.messages.length > 0);
+        current = { topic, messages: [] };
+        request = [current];
+        bytes = 0;
+      }
+      current.messages.push(m);
+      bytes += size;
+    }
+  }
+  const rest = request.filter((t) => t.messages.length > 0);
+  if (rest.length) yield rest;
+}
+
+const byteLength = (v: Buffer | string | null | undefined): number =>
+  v == null ? 0 : typeof v === 'string' ? Buffer.byteLength(v) : v.length;
+
 export interface RunOptions {
   config: Config;
   /** Partitions processed at once by this instance: overlaps one batch's produce with the next's CPU work. */
@@ -179,7 +212,9 @@ export async function runPhaseService<In, Out>(
     await c.consumer.subscribe({ topics: inputTopics, fromBeginning: true });
     const shared: SharedIo = {
       send: coalescing(async (lists: TopicMessages[][]) => {
-        await c.producer.sendBatch({ topicMessages: lists.flat(), acks: -1, timeout: 30_000 });
+        for (const topicMessages of produceRequests(lists.flat())) {
+          await c.producer.sendBatch({ topicMessages, acks: -1, timeout: 30_000 });
+        }
       }),
       // Through a batch's commitOffsetsIfNecessary: consumer.commitOffsets() is a no-op once stop() began,
       // and the drain must still commit what it produced.

@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { leadCsvLines } from '../../bench/lib/generate-leads.ts';
+import { LEAD_COLUMNS, leadCsvLines } from '../../bench/lib/generate-leads.ts';
 import type { BatchRequest } from '../../schemas/generated.ts';
 import { sandboxEnv } from '../../services/enrich/sandbox/server.ts';
 import { inspectUpload, type UploadInspection } from '../../services/ingest/reader/index.ts';
@@ -130,18 +130,29 @@ export function uploadZone(text: string): DnsZone {
 }
 
 /**
- * A messy lead export of `rows` data records: generated leads (broken rows included) followed by exact
- * copies of every 19th of them, which dedupe must catch.
+ * A messy lead export of `rows` data records: generated leads (broken rows included), then exact copies
+ * of every 18th of them (dedupe must catch them), rows with no way to reach anyone (standardize rejects
+ * them: insufficient_contact), and a last record whose quote never closes (ingest rejects it).
  */
 export function messyLeadCsv(rows: number, seed = 20260319): Buffer {
   const copies = Math.floor(rows / 20);
-  const lines = [...leadCsvLines({ rows: rows - copies, seed })];
+  const unusable = Math.floor(rows / 100);
+  const lines = [...leadCsvLines({ rows: rows - copies - unusable - 1, seed })];
   const dupes = lines
     .slice(1)
-    .filter((_, i) => i % 19 === 0)
+    .filter((_, i) => i % 18 === 0)
     .slice(0, copies)
     .map((l) => l.replace(/^\r\n/, ''));
-  return Buffer.from([...lines, ...dupes].join(''));
+  const city = LEAD_COLUMNS.indexOf('City');
+  const notes = LEAD_COLUMNS.indexOf('Notes');
+  const noContact = Array.from({ length: unusable }, (_, i) => {
+    const cells = LEAD_COLUMNS.map(() => '');
+    cells[city] = 'Paris';
+    cells[notes] = `walk-in ${i}`;
+    return `${cells.join(',')}\r\n`;
+  });
+  const unterminated = 'late.lead@hooli.io,"Never,closed,Hooli LLC\r\n';
+  return Buffer.from([...lines, ...dupes, ...noContact, unterminated].join(''));
 }
 
 export interface Submitted {
