@@ -1,0 +1,272 @@
+/**
+ * `npm run bench`: the whole pipeline as deployed, from upload to completed. A generated messy export
+ * (100,000 rows by default: broken rows, exact copies, unreachable contacts, one unreadable record) is
+ * stored and submitted as the gateway does; ingest, standardize, verify, enrich, dedupe, score and sink
+ * run as child processes on an isolated prefix of the local stack, DNS from dnsmasq on loopback, the
+ * sandbox providers on a port of their own. Prints leads/s, when each phase started and finished, its
+ * busy time (sum of its batch times), the peak consumer lag of its group, and its peak RSS; writes
+ * .bench/pipeline.json.
+ *
+ *   npm run bench [-- --rows 100000]
+ *
+ * Consumer lag is read from the brokers every second (log end minus committed offset, the runtime's
+ * own definition): the services' leedrush_runtime_consumer_lag gauge refreshes only every 15 s.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { type Admin, Kafka, logLevel } from 'kafkajs';
+import { startSandbox } from '../services/enrich/sandbox/server.ts';
+import { BatchTracker } from '../services/lib/batch-tracker.ts';
+import { BaseConfig, type Config, REPO_ROOT } from '../services/lib/config.ts';
+import { groupId, topicName } from '../services/lib/names.ts';
+import { createRedis, keyspace } from '../services/lib/redis.ts';
+import { startDnsServer } from '../test/support/dns-server.ts';
+import { cleanupIsolated, isolatedConfig } from '../test/support/isolated.ts';
+import {
+  messyLeadCsv,
+  PIPELINE_SERVICES,
+  type PipelineService,
+  type RunningPipeline,
+  startPipeline,
+  submitUpload,
+  uploadZone,
+  waitForAnnounced,
+} from '../test/support/pipeline.ts';
+import { PHASE_CHAIN } from '../topology/topics.ts';
+
+// The publisher's producer keeps kafkajs's default partitioner on purpose; its notice is noise here.
+process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
+
+const { values: args } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '100000' },
+    'timeout-min': { type: 'string', default: '30' },
+  },
+});
+const ROWS = Number(args.rows);
+const TIMEOUT_MS = Number(args['timeout-min']) * 60_000;
+const ACCOUNT = 'acct_bench_pipeline';
+
+interface PhaseFigures {
+  /** Seconds after the upload was submitted. */
+  first_consumed_s: number | null;
+  last_consumed_s: number | null;
+  consumed: number;
+  busy_s: number;
+  peak_lag: number;
+  peak_rss_mb: number;
+}
+
+/** Sums of each metric's samples over its labels, from a Prometheus text exposition. */
+async function scrape(port: number): Promise<Map<string, number>> {
+  const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(2_000) });
+  const sums = new Map<string, number>();
+  for (const line of (await res.text()).split('\n')) {
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{[^}]*\})? (\S+)$/.exec(line);
+    if (m?.[1] && m[2]) sums.set(m[1], (sums.get(m[1]) ?? 0) + Number(m[2]));
+  }
+  return sums;
+}
+
+/** Peak resident set of a process (VmHWM), in MiB. */
+function peakRssMb(pid: number | undefined): number {
+  const status = pid ? readFileSync(`/proc/${pid}/status`, 'utf8') : '';
+  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
+  return Math.round(kb / 1024);
+}
+
+/** Unconsumed messages of a phase's group over its input topics. */
+async function groupLag(admin: Admin, config: Config, phase: PipelineService): Promise<number> {
+  const spec = PHASE_CHAIN.find((p) => p.name === phase);
+  const topics = (spec?.inputs ?? []).map((t) => topicName(config.LEEDRUSH_PREFIX, t));
+  const committed = await admin.fetchOffsets({ groupId: groupId(config.LEEDRUSH_PREFIX, phase), topics });
+  let lag = 0;
+  for (const topic of topics) {
+    const ends = await admin.fetchTopicOffsets(topic);
+    const mine = committed.find((c) => c.topic === topic)?.partitions ?? [];
+    for (const end of ends) {
+      const at = Number(mine.find((p) => p.partition === end.partition)?.offset ?? -1);
+      lag += Number(end.high) - (at >= 0 ? at : Number(end.low));
+    }
+  }
+  return lag;
+}
+
+/** Samples every service once a second until stopped. */
+function sampler(pipeline: RunningPipeline, admin: Admin, config: Config, t0: number) {
+  const figures = Object.fromEntries(
+    PIPELINE_SERVICES.map((s) => [
+      s,
+      {
+        first_consumed_s: null,
+        last_consumed_s: null,
+        consumed: 0,
+        busy_s: 0,
+        peak_lag: 0,
+        peak_rss_mb: 0,
+      } as PhaseFigures,
+    ]),
+  ) as Record<PipelineService, PhaseFigures>;
+  const sampleOnce = async () => {
+    const at = (performance.now() - t0) / 1000;
+    await Promise.all(
+      PIPELINE_SERVICES.map(async (name) => {
+        const f = figures[name];
+        const metrics = await scrape(pipeline.get(name).port).catch(() => null);
+        const consumed = metrics?.get('leedrush_runtime_consumed_total') ?? f.consumed;
+        if (consumed > f.consumed) {
+          f.first_consumed_s ??= at;
+          f.last_consumed_s = at;
+          f.consumed = consumed;
+        }
+        f.busy_s = metrics?.get('leedrush_runtime_batch_seconds_sum') ?? f.busy_s;
+        const lag = await groupLag(admin, config, name).catch(() => 0);
+        f.peak_lag = Math.max(f.peak_lag, lag);
+      }),
+    );
+  };
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const started = performance.now();
+      await sampleOnce();
+      await new Promise((r) => setTimeout(r, Math.max(0, 1_000 - (performance.now() - started))));
+    }
+  })();
+  return {
+    figures,
+    stop: async () => {
+      running = false;
+      await loop;
+      await sampleOnce();
+      for (const name of PIPELINE_SERVICES)
+        figures[name].peak_rss_mb = peakRssMb(pipeline.get(name).proc.pid);
+      return figures;
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const config = await isolatedConfig('bench_pipeline', BaseConfig);
+  const uploadDir = mkdtempSync(join(tmpdir(), 'leedrush-bench-pipeline-'));
+  const bytes = messyLeadCsv(ROWS);
+  const dns = await startDnsServer(uploadZone(bytes.toString('utf8')));
+  const sandbox = await startSandbox();
+  const redis = createRedis(config.REDIS_URL, 'bench-pipeline');
+  const tracker = new BatchTracker(redis, keyspace(config.LEEDRUSH_PREFIX));
+  const kafka = new Kafka({
+    clientId: 'bench-pipeline',
+    brokers: config.KAFKA_BROKERS,
+    logLevel: logLevel.NOTHING,
+  });
+  const admin = kafka.admin();
+  let pipeline: RunningPipeline | undefined;
+  try {
+    await admin.connect();
+    console.log(`starting ${PIPELINE_SERVICES.length} services on prefix ${config.LEEDRUSH_PREFIX} ...`);
+    pipeline = await startPipeline(config, { uploadDir, dns: dns.address, sandboxUrl: sandbox.url });
+    console.log(`submitting ${ROWS} rows (${(bytes.length / 1e6).toFixed(1)} MB) ...`);
+    const t0 = performance.now();
+    const samples = sampler(pipeline, admin, config, t0);
+    const { batch: created } = await submitUpload(config, tracker, {
+      uploadDir,
+      accountId: ACCOUNT,
+      filename: 'bench.csv',
+      bytes,
+    });
+    let lastPrint = 0;
+    const batch = await waitForAnnounced(tracker, ACCOUNT, created.batch_id, TIMEOUT_MS, (b) => {
+      if (b && performance.now() - lastPrint > 10_000) {
+        lastPrint = performance.now();
+        console.log(
+          `  ${((lastPrint - t0) / 1000).toFixed(0)} s: ${b.status}, ${b.rows_done}/${b.rows_total} rows done`,
+        );
+      }
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    const figures = await samples.stop();
+    if (batch.status !== 'completed') throw new Error(`batch ended ${batch.status}: ${batch.error_reason}`);
+
+    const result = {
+      rows: batch.rows_total,
+      seconds: round(seconds),
+      leads_per_s: Math.round(batch.rows_total / seconds),
+      outcome: {
+        qualified: batch.rows_qualified,
+        rejected: batch.rows_rejected,
+        invalid: batch.rows_invalid,
+        duplicate: batch.rows_duplicate,
+        errored: batch.rows_errored,
+      },
+      phases: Object.fromEntries(
+        PIPELINE_SERVICES.map((s) => {
+          const f = figures[s];
+          return [
+            s,
+            {
+              ...f,
+              first_consumed_s: f.first_consumed_s === null ? null : round(f.first_consumed_s),
+              last_consumed_s: f.last_consumed_s === null ? null : round(f.last_consumed_s),
+              busy_s: round(f.busy_s),
+            },
+          ];
+        }),
+      ),
+      machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
+      at: new Date().toISOString(),
+    };
+    print(result);
+    mkdirSync(join(REPO_ROOT, '.bench'), { recursive: true });
+    writeFileSync(join(REPO_ROOT, '.bench', 'pipeline.json'), `${JSON.stringify(result, null, 2)}\n`);
+    console.log('written .bench/pipeline.json');
+  } finally {
+    await pipeline?.stop();
+    await sandbox.close();
+    await dns.stop();
+    await admin.disconnect();
+    const keys = await redis.keys(`${config.LEEDRUSH_PREFIX}:*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+    await cleanupIsolated(config);
+    rmSync(uploadDir, { recursive: true, force: true });
+  }
+}
+
+const round = (x: number) => Math.round(x * 10) / 10;
+
+function print(r: {
+  rows: number;
+  seconds: number;
+  leads_per_s: number;
+  outcome: Record<string, number>;
+  phases: Record<string, PhaseFigures>;
+}): void {
+  console.log(`\n${r.rows} rows from upload to completed in ${r.seconds} s: ${r.leads_per_s} leads/s`);
+  console.log(
+    `outcome: ${Object.entries(r.outcome)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}\n`,
+  );
+  const head = ['phase', 'consumed', 'first s', 'last s', 'busy s', 'peak lag', 'peak RSS MiB'];
+  const rows = Object.entries(r.phases).map(([name, f]) => [
+    name,
+    String(f.consumed),
+    String(f.first_consumed_s ?? '-'),
+    String(f.last_consumed_s ?? '-'),
+    String(f.busy_s),
+    String(f.peak_lag),
+    String(f.peak_rss_mb),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]?.length ?? 0)));
+  for (const row of [head, ...rows]) console.log(row.map((c, i) => c.padStart(widths[i] ?? 0)).join('  '));
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
