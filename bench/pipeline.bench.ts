@@ -12,26 +12,19 @@
  * Consumer lag is read from the brokers every second (log end minus committed offset, the runtime's
  * own definition): the services' leedrush_runtime_consumer_lag gauge refreshes only every 15 s.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
-import { startSandbox } from '../services/enrich/sandbox/server.ts';
-import { BatchTracker } from '../services/lib/batch-tracker.ts';
-import { BaseConfig, type Config, REPO_ROOT } from '../services/lib/config.ts';
+import { type Config, REPO_ROOT } from '../services/lib/config.ts';
 import { groupId, topicName } from '../services/lib/names.ts';
-import { createRedis, keyspace } from '../services/lib/redis.ts';
-import { startDnsServer } from '../test/support/dns-server.ts';
-import { cleanupIsolated, isolatedConfig } from '../test/support/isolated.ts';
 import {
   messyLeadCsv,
   PIPELINE_SERVICES,
   type PipelineService,
   type RunningPipeline,
-  startPipeline,
+  startPipelineRun,
   submitUpload,
-  uploadZone,
   waitForAnnounced,
 } from '../test/support/pipeline.ts';
 import { PHASE_CHAIN } from '../topology/topics.ts';
@@ -149,24 +142,18 @@ function sampler(pipeline: RunningPipeline, admin: Admin, config: Config, t0: nu
 }
 
 async function main(): Promise<void> {
-  const config = await isolatedConfig('bench_pipeline', BaseConfig);
-  const uploadDir = mkdtempSync(join(tmpdir(), 'leedrush-bench-pipeline-'));
   const bytes = messyLeadCsv(ROWS);
-  const dns = await startDnsServer(uploadZone(bytes.toString('utf8')));
-  const sandbox = await startSandbox();
-  const redis = createRedis(config.REDIS_URL, 'bench-pipeline');
-  const tracker = new BatchTracker(redis, keyspace(config.LEEDRUSH_PREFIX));
+  console.log(`starting ${PIPELINE_SERVICES.length} services on an isolated prefix ...`);
+  const run = await startPipelineRun('bench_pipeline', bytes);
+  const { config, pipeline, tracker, uploadDir } = run;
   const kafka = new Kafka({
     clientId: 'bench-pipeline',
     brokers: config.KAFKA_BROKERS,
     logLevel: logLevel.NOTHING,
   });
   const admin = kafka.admin();
-  let pipeline: RunningPipeline | undefined;
   try {
     await admin.connect();
-    console.log(`starting ${PIPELINE_SERVICES.length} services on prefix ${config.LEEDRUSH_PREFIX} ...`);
-    pipeline = await startPipeline(config, { uploadDir, dns: dns.address, sandboxUrl: sandbox.url });
     console.log(`submitting ${ROWS} rows (${(bytes.length / 1e6).toFixed(1)} MB) ...`);
     const t0 = performance.now();
     const samples = sampler(pipeline, admin, config, t0);
@@ -222,15 +209,8 @@ async function main(): Promise<void> {
     writeFileSync(join(REPO_ROOT, '.bench', 'pipeline.json'), `${JSON.stringify(result, null, 2)}\n`);
     console.log('written .bench/pipeline.json');
   } finally {
-    await pipeline?.stop();
-    await sandbox.close();
-    await dns.stop();
     await admin.disconnect();
-    const keys = await redis.keys(`${config.LEEDRUSH_PREFIX}:*`);
-    if (keys.length) await redis.del(...keys);
-    redis.disconnect();
-    await cleanupIsolated(config);
-    rmSync(uploadDir, { recursive: true, force: true });
+    await run.close();
   }
 }
 

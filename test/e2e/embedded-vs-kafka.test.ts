@@ -1,24 +1,15 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPipeline } from '../../services/embedded/pipeline.ts';
 import { embeddedSettings } from '../../services/embedded/settings.ts';
-import { type RunningSandbox, startSandbox } from '../../services/enrich/sandbox/server.ts';
-import { BatchTracker } from '../../services/lib/batch-tracker.ts';
-import { type ClickHouseClient, createClickHouse, querySql, sql } from '../../services/lib/clickhouse.ts';
-import { BaseConfig, type Config } from '../../services/lib/config.ts';
-import { createRedis, keyspace } from '../../services/lib/redis.ts';
+import { querySql, sql } from '../../services/lib/clickhouse.ts';
 import { defaultProfile } from '../../services/score/profile.ts';
-import { type DnsServer, startDnsServer } from '../support/dns-server.ts';
-import { cleanupIsolated, isolatedConfig } from '../support/isolated.ts';
 import {
   messyLeadCsv,
-  type RunningPipeline,
-  startPipeline,
+  type PipelineRun,
+  startPipelineRun,
   submitUpload,
-  uploadZone,
   waitForAnnounced,
 } from '../support/pipeline.ts';
 
@@ -36,39 +27,19 @@ import {
 const ROWS = 3_000;
 const ACCOUNT = 'acct_e2e_equivalence';
 
-let config: Config;
-let dir: string;
-let dns: DnsServer;
-let sandbox: RunningSandbox;
-let pipeline: RunningPipeline | undefined;
-let redis: Redis;
-let ch: ClickHouseClient;
+let run: PipelineRun | undefined;
 const bytes = messyLeadCsv(ROWS, 7);
-const zone = uploadZone(bytes.toString('utf8'));
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'leedrush-e2e-equivalence-'));
-  config = await isolatedConfig('e2e_equivalence', BaseConfig);
-  redis = createRedis(config.REDIS_URL, 'e2e-equivalence');
-  ch = createClickHouse(config);
-  dns = await startDnsServer(zone);
-  sandbox = await startSandbox();
-  pipeline = await startPipeline(config, { uploadDir: dir, dns: dns.address, sandboxUrl: sandbox.url });
+  run = await startPipelineRun('e2e_equivalence', bytes);
 }, 240_000);
 
-afterAll(async () => {
-  await pipeline?.stop();
-  await sandbox?.close();
-  await dns?.stop();
-  await ch?.close();
-  if (config) {
-    const keys = await redis.keys(`${config.LEEDRUSH_PREFIX}:*`);
-    if (keys.length) await redis.del(...keys);
-    redis.disconnect();
-    await cleanupIsolated(config);
-  }
-  if (dir) rmSync(dir, { recursive: true, force: true });
-}, 120_000);
+afterAll(() => run?.close(), 120_000);
+
+function started(): PipelineRun {
+  if (!run) throw new Error('pipeline not started');
+  return run;
+}
 
 /** How a row ended, in terms both modes report. */
 interface Outcome {
@@ -80,7 +51,8 @@ interface Outcome {
 const rejected = (r: string): Outcome => ({ rejected: r, email_status: null, status: null, score: null });
 
 async function embeddedOutcomes(): Promise<Map<number, Outcome>> {
-  const path = join(dir, 'leads.csv');
+  const { uploadDir, dns, zone } = started();
+  const path = join(uploadDir, 'leads.csv');
   writeFileSync(path, bytes);
   const result = await runPipeline(path, {
     settings: embeddedSettings({
@@ -106,15 +78,15 @@ async function embeddedOutcomes(): Promise<Map<number, Outcome>> {
 }
 
 async function kafkaOutcomes(): Promise<Map<number, Outcome>> {
-  const tracker = new BatchTracker(redis, keyspace(config.LEEDRUSH_PREFIX));
+  const { config, tracker, ch, pipeline, uploadDir } = started();
   const { batch } = await submitUpload(config, tracker, {
-    uploadDir: dir,
+    uploadDir,
     accountId: ACCOUNT,
     filename: 'leads.csv',
     bytes,
   });
   const done = await waitForAnnounced(tracker, ACCOUNT, batch.batch_id, 300_000);
-  expect(done.status, pipeline?.output()).toBe('completed');
+  expect(done.status, pipeline.output()).toBe('completed');
   const id = batch.batch_id;
   const out = new Map<number, Outcome>();
   const rejections = await querySql<{ row_index: string; phase: string; reason: string }>(

@@ -1,21 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningSandbox, startSandbox } from '../../services/enrich/sandbox/server.ts';
-import { BatchTracker } from '../../services/lib/batch-tracker.ts';
-import { type ClickHouseClient, createClickHouse, querySql, sql } from '../../services/lib/clickhouse.ts';
-import { BaseConfig, type Config } from '../../services/lib/config.ts';
-import { createRedis, keyspace } from '../../services/lib/redis.ts';
-import { type DnsServer, startDnsServer } from '../support/dns-server.ts';
-import { cleanupIsolated, isolatedConfig } from '../support/isolated.ts';
+import { querySql, sql } from '../../services/lib/clickhouse.ts';
 import {
   messyLeadCsv,
-  type RunningPipeline,
-  startPipeline,
+  type PipelineRun,
+  startPipelineRun,
   submitUpload,
-  uploadZone,
   waitForAnnounced,
 } from '../support/pipeline.ts';
 
@@ -27,39 +16,15 @@ import {
 const ROWS = 10_000;
 const ACCOUNT = 'acct_e2e_pipeline';
 
-let config: Config;
-let uploadDir: string;
-let dns: DnsServer;
-let sandbox: RunningSandbox;
-let pipeline: RunningPipeline | undefined;
-let redis: Redis;
-let tracker: BatchTracker;
-let ch: ClickHouseClient;
+let run: PipelineRun | undefined;
 const bytes = messyLeadCsv(ROWS);
 
 beforeAll(async () => {
-  uploadDir = mkdtempSync(join(tmpdir(), 'leedrush-e2e-pipeline-'));
-  config = await isolatedConfig('e2e_pipeline', BaseConfig);
-  redis = createRedis(config.REDIS_URL, 'e2e-pipeline');
-  tracker = new BatchTracker(redis, keyspace(config.LEEDRUSH_PREFIX));
-  ch = createClickHouse(config);
-  dns = await startDnsServer(uploadZone(bytes.toString('utf8')));
-  sandbox = await startSandbox();
-  pipeline = await startPipeline(config, { uploadDir, dns: dns.address, sandboxUrl: sandbox.url });
+  run = await startPipelineRun('e2e_pipeline', bytes);
 }, 240_000);
 
 afterAll(async () => {
-  const codes = await pipeline?.stop();
-  await sandbox?.close();
-  await dns?.stop();
-  await ch?.close();
-  if (config) {
-    const keys = await redis.keys(`${config.LEEDRUSH_PREFIX}:*`);
-    if (keys.length) await redis.del(...keys);
-    redis.disconnect();
-    await cleanupIsolated(config);
-  }
-  if (uploadDir) rmSync(uploadDir, { recursive: true, force: true });
+  const codes = await run?.close();
   if (codes) expect(codes, 'services drain and exit 0 on SIGTERM').toEqual(mapValues(codes, 0));
 }, 120_000);
 
@@ -68,6 +33,8 @@ const mapValues = <T>(o: Record<string, unknown>, v: T) =>
 
 describe('the whole pipeline through Kafka (ingest → standardize → verify → enrich → dedupe → score → sink)', () => {
   it('completes a messy 10,000-row upload with every row exactly once and the same counts everywhere', async () => {
+    if (!run) throw new Error('pipeline not started');
+    const { config, tracker, ch, pipeline, uploadDir } = run;
     const { batch: created, inspection } = await submitUpload(config, tracker, {
       uploadDir,
       accountId: ACCOUNT,
@@ -80,9 +47,9 @@ describe('the whole pipeline through Kafka (ingest → standardize → verify �
     const id = created.batch_id;
 
     const batch = await waitForAnnounced(tracker, ACCOUNT, id, 300_000).catch((err: Error) => {
-      throw new Error(`${err.message}\n${pipeline?.output()}`);
+      throw new Error(`${err.message}\n${pipeline.output()}`);
     });
-    const logs = pipeline?.output();
+    const logs = pipeline.output();
     expect(batch.status, logs).toBe('completed');
     expect(batch.rows_total).toBe(N);
     expect(batch.rows_done).toBe(N);

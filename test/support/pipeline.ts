@@ -9,18 +9,25 @@
  *   afterAll(() => pipeline.stop());
  */
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
 import { LEAD_COLUMNS, leadCsvLines } from '../../bench/lib/generate-leads.ts';
 import type { BatchRequest } from '../../schemas/generated.ts';
-import { sandboxEnv } from '../../services/enrich/sandbox/server.ts';
+import { type RunningSandbox, sandboxEnv, startSandbox } from '../../services/enrich/sandbox/server.ts';
 import { inspectUpload, type UploadInspection } from '../../services/ingest/reader/index.ts';
-import type { BatchRecord, BatchTracker } from '../../services/lib/batch-tracker.ts';
-import type { Config } from '../../services/lib/config.ts';
+import { type BatchRecord, BatchTracker } from '../../services/lib/batch-tracker.ts';
+import { type ClickHouseClient, createClickHouse } from '../../services/lib/clickhouse.ts';
+import { BaseConfig, type Config } from '../../services/lib/config.ts';
 import { TOPICS } from '../../services/lib/names.ts';
 import { RecordPublisher } from '../../services/lib/publisher.ts';
+import { createRedis, keyspace } from '../../services/lib/redis.ts';
 import { LocalUploadStore } from '../../services/lib/upload-store.ts';
-import type { DnsZone } from './dns-server.ts';
+import { type DnsServer, type DnsZone, startDnsServer } from './dns-server.ts';
+import { cleanupIsolated, isolatedConfig } from './isolated.ts';
 import { type RunningService, serviceEnv, startService } from './services.ts';
 
 /** In the order records flow through them. */
@@ -224,4 +231,56 @@ export async function waitForAnnounced(
     await sleep(500);
   }
   throw new Error(`batch ${batchId} not announced after ${timeoutMs} ms: ${JSON.stringify(last)}`);
+}
+
+/** Everything a whole-pipeline run needs, around one isolated prefix; `close()` undoes all of it. */
+export interface PipelineRun {
+  config: Config;
+  uploadDir: string;
+  zone: DnsZone;
+  dns: DnsServer;
+  sandbox: RunningSandbox;
+  pipeline: RunningPipeline;
+  redis: Redis;
+  tracker: BatchTracker;
+  ch: ClickHouseClient;
+  /** Stops the services (resolves with their exit codes), the servers, and drops the prefix's data. */
+  close(): Promise<Record<string, number | null>>;
+}
+
+/** An isolated prefix, a dnsmasq serving `upload`'s domains, sandbox providers and the seven services. */
+export async function startPipelineRun(label: string, upload: Buffer): Promise<PipelineRun> {
+  const config = await isolatedConfig(label, BaseConfig);
+  const uploadDir = mkdtempSync(join(tmpdir(), `leedrush-${label}-`));
+  const redis = createRedis(config.REDIS_URL, label);
+  const ch = createClickHouse(config);
+  const zone = uploadZone(upload.toString('utf8'));
+  const started: { dns?: DnsServer; sandbox?: RunningSandbox; pipeline?: RunningPipeline } = {};
+  const close = async () => {
+    const codes = (await started.pipeline?.stop()) ?? {};
+    await started.sandbox?.close();
+    await started.dns?.stop();
+    await ch.close();
+    const keys = await redis.keys(`${config.LEEDRUSH_PREFIX}:*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+    await cleanupIsolated(config);
+    rmSync(uploadDir, { recursive: true, force: true });
+    return codes;
+  };
+  try {
+    started.dns = await startDnsServer(zone);
+    started.sandbox = await startSandbox();
+    started.pipeline = await startPipeline(config, {
+      uploadDir,
+      dns: started.dns.address,
+      sandboxUrl: started.sandbox.url,
+    });
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  const { dns, sandbox, pipeline } = started;
+  const tracker = new BatchTracker(redis, keyspace(config.LEEDRUSH_PREFIX));
+  return { config, uploadDir, zone, dns, sandbox, pipeline, redis, tracker, ch, close };
 }
