@@ -359,14 +359,14 @@ export interface RunningSandbox {
   close(): Promise<void>;
 }
 
-/** Starts the sandbox on 127.0.0.1; port 0 picks a free one. */
+/** Starts the sandbox on 127.0.0.1 (a container passes host 0.0.0.0); port 0 picks a free one. */
 export async function startSandbox(
-  opts: { port?: number; latencyMs?: number } = {},
+  opts: { port?: number; latencyMs?: number; host?: string } = {},
 ): Promise<RunningSandbox> {
   const state = createSandboxState(opts.latencyMs ?? 0);
   const app = createSandboxApp(state);
   const port = opts.port || (await freePort());
-  const server = serve({ fetch: app.fetch, port, hostname: '127.0.0.1' });
+  const server = serve({ fetch: app.fetch, port, hostname: opts.host ?? '127.0.0.1' });
   // Keep idle connections longer than clients pool them, as API gateways do, so a client rarely reuses
   // a socket the server is closing at that instant.
   if ('keepAliveTimeout' in server) server.keepAliveTimeout = 65_000;
@@ -402,15 +402,16 @@ async function main() {
     options: {
       port: { type: 'string', default: process.env.SANDBOX_PORT ?? '8765' },
       latency: { type: 'string' },
+      host: { type: 'string', default: '127.0.0.1' },
     },
   });
   const port = Number(values.port);
   const latencyMs = Number(values.latency ?? process.env.SANDBOX_LATENCY_MS ?? 0);
   if (!Number.isInteger(port) || port <= 0 || !Number.isFinite(latencyMs) || latencyMs < 0) {
-    process.stderr.write('usage: server.ts --port N [--latency MS]\n');
+    process.stderr.write('usage: server.ts --port N [--latency MS] [--host ADDRESS]\n');
     process.exit(64);
   }
-  const sandbox = await startSandbox({ port, latencyMs });
+  const sandbox = await startSandbox({ port, latencyMs, host: values.host });
   process.stdout.write(`sandbox providers listening on ${sandbox.url}\n`);
   const stop = () => void sandbox.close().then(() => process.exit(0));
   process.on('SIGTERM', stop);
