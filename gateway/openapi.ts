@@ -14,6 +14,12 @@ export const errorResponses = (...codes: number[]) =>
     ]),
   );
 
+/** A required JSON request body validated by `schema` (400 {"detail"} otherwise). */
+export const jsonBody = <S extends z.ZodType>(schema: S) => ({
+  required: true,
+  content: { 'application/json': { schema } },
+});
+
 /**
  * The upload route reads its multipart body as a stream (a zod body validator would buffer the file),
  * so its contract is registered here for the document only.

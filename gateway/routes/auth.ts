@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { decoyHash, hashPassword, verifyPassword } from '../auth/password.ts';
 import { problem } from '../errors.ts';
-import { ErrorBody } from '../openapi.ts';
+import { ErrorBody, jsonBody } from '../openapi.ts';
 import { createRouter } from '../validation.ts';
 
 const Email = z
@@ -14,18 +14,13 @@ const register = createRoute({
   path: '/auth/register',
   tags: ['auth'],
   request: {
-    body: {
-      required: true,
-      content: {
-        'application/json': {
-          schema: z.object({
-            email: Email,
-            password: z.string().min(10, 'must be at least 10 characters').max(1024),
-            company: z.string().trim().min(1).max(200),
-          }),
-        },
-      },
-    },
+    body: jsonBody(
+      z.object({
+        email: Email,
+        password: z.string().min(10, 'must be at least 10 characters').max(1024),
+        company: z.string().trim().min(1).max(200),
+      }),
+    ),
   },
   responses: {
     201: {
@@ -46,10 +41,7 @@ const login = createRoute({
   path: '/auth/login',
   tags: ['auth'],
   request: {
-    body: {
-      required: true,
-      content: { 'application/json': { schema: z.object({ email: Email, password: z.string().max(1024) }) } },
-    },
+    body: jsonBody(z.object({ email: Email, password: z.string().max(1024) })),
   },
   responses: {
     200: {

@@ -5,7 +5,7 @@ import { batchObject, SORT_FIELDS, sortBatches } from '../batches/batch-object.t
 import { csvBlock, storedLeads } from '../batches/download.ts';
 import { startBatch } from '../batches/start-batch.ts';
 import { problem } from '../errors.ts';
-import { errorResponses } from '../openapi.ts';
+import { errorResponses, jsonBody } from '../openapi.ts';
 import { storeAndInspect } from '../uploads/receive.ts';
 import { createRouter } from '../validation.ts';
 import { uploadProblem } from './uploads.ts';
@@ -42,16 +42,11 @@ const processRoute = createRoute({
   tags: ['batches'],
   security: [{ bearer: [] }],
   request: {
-    body: {
-      required: true,
-      content: {
-        'application/json': {
-          schema: z
-            .object({ filename: z.string().min(1).optional(), file_path: z.string().min(1).optional() })
-            .refine((b) => b.filename || b.file_path, 'give filename or file_path'),
-        },
-      },
-    },
+    body: jsonBody(
+      z
+        .object({ filename: z.string().min(1).optional(), file_path: z.string().min(1).optional() })
+        .refine((b) => b.filename || b.file_path, 'give filename or file_path'),
+    ),
   },
   responses: {
     201: { description: 'Batch queued', content: { 'application/json': { schema: BatchStarted } } },
@@ -65,16 +60,11 @@ const leadsRoute = createRoute({
   tags: ['batches'],
   security: [{ bearer: [] }],
   request: {
-    body: {
-      required: true,
-      content: {
-        'application/json': {
-          schema: z.object({
-            leads: z.array(z.record(z.string(), z.unknown())).min(1, 'give at least one lead'),
-          }),
-        },
-      },
-    },
+    body: jsonBody(
+      z.object({
+        leads: z.array(z.record(z.string(), z.unknown())).min(1, 'give at least one lead'),
+      }),
+    ),
   },
   responses: {
     201: { description: 'Batch queued', content: { 'application/json': { schema: BatchStarted } } },

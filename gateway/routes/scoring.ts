@@ -1,7 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { profileKey } from '../../services/score/phase.ts';
 import { defaultProfile, IcpProfileSchema, parseProfile } from '../../services/score/profile.ts';
-import { errorResponses } from '../openapi.ts';
+import { errorResponses, jsonBody } from '../openapi.ts';
 import { createRouter } from '../validation.ts';
 
 const Profile = IcpProfileSchema;
@@ -26,7 +26,7 @@ const putRoute = createRoute({
   description:
     'Replaces the profile. Omitted fields take their default; unknown fields are refused (400). ' +
     'The score service applies it within 30 s. Returns the stored profile, defaults filled in.',
-  request: { body: { required: true, content: { 'application/json': { schema: Profile } } } },
+  request: { body: jsonBody(Profile) },
   responses: {
     200: { description: 'The stored profile', content: { 'application/json': { schema: Profile } } },
     ...errorResponses(400, 401, 429),

@@ -3,7 +3,7 @@ import { checkTarget } from '../../services/webhooks/address-guard.ts';
 import type { Endpoint } from '../../services/webhooks/endpoints.ts';
 import { WEBHOOK_EVENTS } from '../../services/webhooks/events.ts';
 import { problem } from '../errors.ts';
-import { errorResponses } from '../openapi.ts';
+import { errorResponses, jsonBody } from '../openapi.ts';
 import { createRouter } from '../validation.ts';
 import { listDeliveries } from '../webhooks/deliveries.ts';
 
@@ -51,17 +51,12 @@ const createRouteDef = createRoute({
   security: [{ bearer: [] }],
   description: `Registers an endpoint. The URL must be http(s) and resolve to public addresses only. ${DELIVERY_DOC}`,
   request: {
-    body: {
-      required: true,
-      content: {
-        'application/json': {
-          schema: z.object({
-            url: z.string().min(1).max(2048),
-            events: z.array(z.enum(WEBHOOK_EVENTS)).min(1, 'give at least one event'),
-          }),
-        },
-      },
-    },
+    body: jsonBody(
+      z.object({
+        url: z.string().min(1).max(2048),
+        events: z.array(z.enum(WEBHOOK_EVENTS)).min(1, 'give at least one event'),
+      }),
+    ),
   },
   responses: {
     201: {
