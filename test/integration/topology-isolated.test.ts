@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createClickHouse, querySql, sql } from '../../services/lib/clickhouse.ts';
 import { BaseConfig } from '../../services/lib/config.ts';
+import { createRedis, keyspace } from '../../services/lib/redis.ts';
 import { createRegistry } from '../../services/lib/registry.ts';
 import { cleanupIsolated, isolatedConfig } from '../support/isolated.ts';
 
@@ -20,6 +21,13 @@ describe('isolatedConfig', () => {
     }).admin();
     const ch = createClickHouse(config, { database: 'default' });
     const registry = createRegistry(config.SCHEMA_REGISTRY_URL);
+    const redis = createRedis(config.REDIS_URL);
+    const key = keyspace(config.LEEDRUSH_PREFIX);
+    // More keys than one SCAN page, so cleanup must follow the cursor.
+    const keys = Array.from({ length: 2_500 }, (_, i) => key('batch', String(i)));
+    await redis.mset(...keys.flatMap((k) => [k, '1']));
+    const otherPrefix = `${config.LEEDRUSH_PREFIX}x:ld:batch:1`;
+    await redis.set(otherPrefix, '1');
     await admin.connect();
     try {
       const mine = async () =>
@@ -38,7 +46,11 @@ describe('isolatedConfig', () => {
       expect(await leadsTable()).toEqual([]);
       const subjects = await registry.listSubjects();
       expect(subjects.filter((s) => s.startsWith(`${config.LEEDRUSH_PREFIX}.`))).toEqual([]);
+      expect(await redis.exists(...keys)).toBe(0);
+      expect(await redis.get(otherPrefix)).toBe('1');
     } finally {
+      await redis.del(otherPrefix);
+      redis.disconnect();
       await admin.disconnect();
       await ch.close();
     }

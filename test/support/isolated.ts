@@ -10,6 +10,7 @@ import kafkajs from 'kafkajs';
 import type { z } from 'zod';
 import { createClickHouse, execSql, ident, sql } from '../../services/lib/clickhouse.ts';
 import { BaseConfig, type Config, loadConfig } from '../../services/lib/config.ts';
+import { createRedis } from '../../services/lib/redis.ts';
 import { createRegistry } from '../../services/lib/registry.ts';
 import { applyTopology } from '../../topology/apply.ts';
 
@@ -45,7 +46,7 @@ export async function isolatedConfig<S extends ObjectSchema = typeof BaseConfig>
 }
 
 /**
- * Best effort: deletes the prefix's topics, consumer groups and subjects and drops its database. Each
+ * Best effort: deletes the prefix's topics, consumer groups, subjects and Redis keys and drops its database. Each
  * part runs even if another fails; failures are returned, not thrown, so a test's own result stands.
  */
 export async function cleanupIsolated(config: Config): Promise<string[]> {
@@ -56,6 +57,7 @@ export async function cleanupIsolated(config: Config): Promise<string[]> {
     deleteKafkaObjects(config, mine),
     deleteSubjects(config, mine),
     dropDatabase(config),
+    deleteRedisKeys(config.REDIS_URL, prefix),
   ]);
   return results.flatMap((r) => (r.status === 'rejected' ? [String(r.reason)] : []));
 }
@@ -92,5 +94,17 @@ async function dropDatabase(config: Config): Promise<void> {
     await execSql(ch, sql`DROP DATABASE IF EXISTS ${ident(config.CLICKHOUSE_DATABASE)}`);
   } finally {
     await ch.close();
+  }
+}
+
+/** Every key under the prefix, found with SCAN so a large test keyspace never blocks the server. */
+export async function deleteRedisKeys(redisUrl: string, prefix: string): Promise<void> {
+  const redis = createRedis(redisUrl, 'leedrush-test-cleanup');
+  try {
+    for await (const keys of redis.scanStream({ match: `${prefix}:*`, count: 1_000 })) {
+      if ((keys as string[]).length) await redis.unlink(...(keys as string[]));
+    }
+  } finally {
+    redis.disconnect();
   }
 }
