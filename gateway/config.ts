@@ -23,6 +23,11 @@ export const GatewayConfig = BaseConfig.extend({
   /** HS256 key: at least 32 bytes, as RFC 7518 §3.2 requires for HMAC-SHA256. */
   JWT_SECRET: z.string().refine((s) => Buffer.byteLength(s) >= 32, 'must be at least 32 bytes'),
   JWT_TTL_SECONDS: z.coerce.number().int().min(60).default(3600),
+  /**
+   * How long an authenticated request may rely on a user record read by an earlier one: a user deleted
+   * (or re-planned) through another gateway instance still passes for at most this long. 0 = no cache.
+   */
+  AUTH_USER_CACHE_MS: z.coerce.number().int().min(0).max(10_000).default(1000),
   /** Failed logins per email before 429, and the window they are counted in. */
   LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).default(5),
   LOGIN_FAILURE_WINDOW_S: z.coerce.number().int().min(1).default(900),

@@ -31,7 +31,7 @@ export async function createDeps(config: GatewayConfig): Promise<GatewayDeps> {
     config,
     redis,
     key,
-    accounts: new AccountStore(redis, key),
+    accounts: new AccountStore(redis, key, config.AUTH_USER_CACHE_MS),
     tokens: new TokenService(config.JWT_SECRET, config.JWT_TTL_SECONDS),
     limiter: new RateLimiter(redis),
     log: pino({ name: 'gateway', level: config.LOG_LEVEL }),

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
 import type { PlanId } from '../plans.ts';
 
 export interface User {
@@ -18,10 +19,20 @@ function newId(prefix: string): string {
 
 /** Accounts live in Redis (AOF on): a hash per user and a unique index from email to user id. */
 export class AccountStore {
+  /** Users read for authentication, each kept `recentMs`; none when 0. */
+  private readonly recent: LRUCache<string, User> | null;
+
+  /**
+   * `recentMs` bounds how stale `recentById` may be: a user deleted or changed through another gateway
+   * instance is seen within that window; `delete` through this store is seen at once.
+   */
   constructor(
     private readonly redis: Redis,
     private readonly key: (...parts: string[]) => string,
-  ) {}
+    recentMs = 0,
+  ) {
+    this.recent = recentMs > 0 ? new LRUCache({ max: 10_000, ttl: recentMs }) : null;
+  }
 
   /** Returns null when the email is taken. The email index is claimed atomically with SET NX. */
   async create(email: string, company: string, passwordHash: string): Promise<User | null> {
@@ -50,9 +61,24 @@ export class AccountStore {
     return fields.user_id ? (fields as unknown as User) : null;
   }
 
+  /**
+   * The user as read from Redis at most `recentMs` ago: every authenticated request looks its user up,
+   * and one client's requests arrive in bursts.
+   */
+  async recentById(userId: string): Promise<User | null> {
+    const known = this.recent?.get(userId);
+    if (known) return known;
+    const user = await this.byId(userId);
+    if (user) this.recent?.set(userId, user);
+    return user;
+  }
+
   async delete(userId: string): Promise<void> {
+    this.recent?.delete(userId);
     const user = await this.byId(userId);
     if (!user) return;
     await this.redis.del(this.key('user', userId), this.key('email', user.email));
+    // A request that read the user while it was being deleted must not leave it cached.
+    this.recent?.delete(userId);
   }
 }

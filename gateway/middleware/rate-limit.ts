@@ -40,18 +40,29 @@ export interface RateDecision {
   resetSeconds: number;
 }
 
+type WithSlidingWindow = {
+  leedrushSlidingWindow(key: string, limit: number, windowMs: number, nowMs: number): Promise<number[]>;
+};
+
 export class RateLimiter {
+  readonly #redis: WithSlidingWindow;
+
   constructor(
-    private readonly redis: Redis,
+    redis: Redis,
     private readonly windowMs = 60_000,
-  ) {}
+  ) {
+    // defineCommand sends the script once and then calls it by its SHA.
+    redis.defineCommand('leedrushSlidingWindow', { numberOfKeys: 1, lua: SCRIPT });
+    this.#redis = redis as unknown as WithSlidingWindow;
+  }
 
   async take(key: string, limit: number, nowMs = Date.now()): Promise<RateDecision> {
-    const [allowed, used, waitMs] = (await this.redis.eval(SCRIPT, 1, key, limit, this.windowMs, nowMs)) as [
-      number,
-      number,
-      number,
-    ];
+    const [allowed, used, waitMs] = (await this.#redis.leedrushSlidingWindow(
+      key,
+      limit,
+      this.windowMs,
+      nowMs,
+    )) as [number, number, number];
     return {
       allowed: allowed === 1,
       limit,

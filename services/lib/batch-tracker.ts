@@ -125,6 +125,46 @@ redis.call('SADD', KEYS[1], ARGV[2])
 return 1
 `;
 
+// KEYS: batch index of the account. ARGV: batch key prefix, then the record's fields.
+// Every listed batch's fields in one atomic read and one reply (a JSON string: one bulk reply to decode
+// instead of a hash reply per batch), newest first; index entries whose hash is gone are skipped.
+// The batch keys are derived from the index, so this needs a single Redis (not Cluster), as the rest.
+const LIST = `
+local ids = redis.call('ZREVRANGE', KEYS[1], 0, -1)
+local out = {}
+for _, id in ipairs(ids) do
+  local values = redis.call('HMGET', ARGV[1] .. id, unpack(ARGV, 2))
+  if values[1] then out[#out + 1] = values end
+end
+if #out == 0 then return '[]' end
+return cjson.encode(out)
+`;
+
+/** The hash fields of a BatchRecord, in the order LIST returns them. */
+const RECORD_FIELDS = [
+  'batch_id',
+  'account_id',
+  'status',
+  'filename',
+  'file_path',
+  'source',
+  'rows_total',
+  'rows_done',
+  'rows_qualified',
+  'rows_rejected',
+  'rows_invalid',
+  'rows_duplicate',
+  'rows_errored',
+  'created_at',
+  'started_at',
+  'completed_at',
+  'error_reason',
+  'revision',
+  'announced_at',
+] as const satisfies readonly (keyof BatchRecord)[];
+
+type WithList = { leedrushListBatches(index: string, ...args: string[]): Promise<string> };
+
 export interface NewBatch {
   account_id: string;
   filename: string;
@@ -222,10 +262,16 @@ export function newBatchId(): string {
 }
 
 export class BatchTracker {
+  readonly #listing: WithList;
+
   constructor(
     private readonly redis: Redis,
     private readonly key: (...parts: string[]) => string,
-  ) {}
+  ) {
+    // defineCommand sends the script once and then calls it by its SHA.
+    redis.defineCommand('leedrushListBatches', { numberOfKeys: 1, lua: LIST });
+    this.#listing = redis as unknown as WithList;
+  }
 
   /**
    * Creates a queued batch unless the account already runs `concurrentLimit` batches (null = no
@@ -282,13 +328,21 @@ export class BatchTracker {
 
   /** Every batch of the account, newest first. */
   async list(accountId: string): Promise<BatchRecord[]> {
-    const ids = await this.redis.zrevrange(this.key('batches', accountId), 0, -1);
-    const pipeline = this.redis.pipeline();
-    for (const id of ids) pipeline.hgetall(this.key('batch', id));
-    const rows = (await pipeline.exec()) ?? [];
-    return rows.flatMap(([, h]) =>
-      h && (h as Record<string, string>).batch_id ? [parseBatch(h as Record<string, string>)] : [],
+    const reply = await this.#listing.leedrushListBatches(
+      this.key('batches', accountId),
+      this.key('batch', ''),
+      ...RECORD_FIELDS,
     );
+    // Lua's nil (an absent field) arrives as false.
+    const rows = JSON.parse(reply) as (string | false)[][];
+    return rows.map((values) => {
+      const h: Record<string, string> = {};
+      RECORD_FIELDS.forEach((field, i) => {
+        const v = values[i];
+        if (typeof v === 'string') h[field] = v;
+      });
+      return parseBatch(h);
+    });
   }
 
   async activeCount(accountId: string): Promise<number> {

@@ -80,4 +80,72 @@ describe('batch tracker (real Redis)', () => {
     expect((await tracker.list('acc_t1')).map((x) => x.batch_id)).toEqual([b.batch_id, a.batch_id]);
     expect(await tracker.list('acc_t2')).toEqual([]);
   });
+
+  it('lists every field exactly as get reads it, and skips index entries whose batch is gone', async () => {
+    const acc = 'acc_l1';
+    const plain = await tracker.create(newBatch(acc, 2), null, new Date('2026-01-01T00:00:00Z'));
+    const named = await tracker.create(
+      { ...newBatch(acc, 2), filename: 'Übersicht "Q1"/\\ naïve 😀.csv' },
+      null,
+      new Date('2026-01-02T00:00:00Z'),
+    );
+    const failed = await tracker.create(newBatch(acc, 2), null, new Date('2026-01-03T00:00:00Z'));
+    if (!plain || !named || !failed) throw new Error('not created');
+    await tracker.recordTerminal(named.batch_id, acc, 0, 'qualified');
+    await tracker.recordTerminal(named.batch_id, acc, 1, 'duplicate');
+    await tracker.markAnnounced(named.batch_id);
+    await tracker.fail(failed.batch_id, acc, 'file unreadable: bad "quote"');
+    await redis.zadd(keyspace(prefix)('batches', acc), Date.now(), 'batch_vanished');
+
+    const listed = await tracker.list(acc);
+    const expected = await Promise.all([failed, named, plain].map((b) => tracker.get(acc, b.batch_id)));
+    expect(listed).toEqual(expected);
+    expect(listed[1]).toMatchObject({ status: 'completed', rows_qualified: 1, rows_duplicate: 1 });
+    expect(listed[1]?.announced_at).not.toBeNull();
+    expect(listed[2]).toMatchObject({ started_at: null, completed_at: null, error_reason: null });
+  });
+
+  it('lists each batch as one consistent snapshot while rows are being counted', async () => {
+    const acc = 'acc_l2';
+    const batches = await Promise.all(
+      Array.from({ length: 5 }, () => tracker.create(newBatch(acc, 400), null)),
+    );
+    const outcomes: TerminalOutcome[] = ['qualified', 'rejected', 'invalid', 'duplicate', 'failed'];
+    const counting = Promise.all(
+      batches.flatMap((b) =>
+        b
+          ? Array.from({ length: 40 }, (_, chunk) =>
+              tracker.recordTerminals(
+                b.batch_id,
+                acc,
+                Array.from({ length: 10 }, (_, i) => ({
+                  row: chunk * 10 + i,
+                  outcome: outcomes[i % 5] as TerminalOutcome,
+                })),
+              ),
+            )
+          : [],
+      ),
+    );
+    let reads = 0;
+    let done = false;
+    void counting.then(() => {
+      done = true;
+    });
+    while (!done) {
+      for (const b of await tracker.list(acc)) {
+        const counted =
+          b.rows_qualified + b.rows_rejected + b.rows_invalid + b.rows_duplicate + b.rows_errored;
+        expect(counted).toBe(b.rows_done);
+        expect(b.status).toBe(
+          b.rows_done === 400 ? 'completed' : b.rows_done === 0 ? 'queued' : 'processing',
+        );
+      }
+      reads++;
+    }
+    await counting;
+    expect(reads).toBeGreaterThan(0);
+    const final = await tracker.list(acc);
+    expect(final.map((b) => b.rows_done)).toEqual([400, 400, 400, 400, 400]);
+  });
 });

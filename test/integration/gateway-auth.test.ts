@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
+import { AccountStore } from '../../gateway/auth/accounts.ts';
+import { TokenService } from '../../gateway/auth/tokens.ts';
 import { testGateway } from '../support/gateway.ts';
 
 const secret = randomBytes(32).toString('hex');
@@ -115,5 +118,28 @@ describe('bearer tokens', () => {
     const orphan = await probe(access_token);
     expect(orphan.status).toBe(401);
     expect(await orphan.json()).toHaveProperty('detail');
+  });
+
+  it('keeps a verified token no longer than its exp', async () => {
+    const shortLived = new TokenService(secret, 1);
+    const token = await shortLived.sign('usr_x', 'acc_x');
+    expect(await shortLived.verify(token)).toMatchObject({ userId: 'usr_x', accountId: 'acc_x' });
+    const { exp } = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as {
+      exp: number;
+    };
+    await sleep(exp * 1000 - Date.now() + 50);
+    expect(await shortLived.verify(token)).toBeNull();
+  });
+
+  it('sees a user deleted by another gateway instance within AUTH_USER_CACHE_MS', async () => {
+    const { access_token } = await registerAndLogin('elsewhere@x.io');
+    expect((await probe(access_token)).status).toBe(200);
+    const { sub } = JSON.parse(Buffer.from(access_token.split('.')[1] ?? '', 'base64url').toString()) as {
+      sub: string;
+    };
+    // Another instance deletes through its own store: this instance's cache is not told.
+    await new AccountStore(deps.redis, deps.key).delete(sub);
+    await sleep(gw.config.AUTH_USER_CACHE_MS + 50);
+    expect((await probe(access_token)).status).toBe(401);
   });
 });
