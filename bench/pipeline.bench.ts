@@ -7,13 +7,18 @@
  * busy time (sum of its batch times), the peak consumer lag of its group, and its peak RSS; writes
  * .bench/pipeline.json.
  *
- *   npm run bench [-- --rows 100000]
+ *   npm run bench [-- --rows 100000] [-- --profile-dir DIR]
+ *
+ * CPU seconds are counted for every process on the machine (from /proc), services by name, the rest by
+ * command (the broker, ClickHouse, Redis, other agents' work), so a figure says whether the run was short
+ * of CPU and who used it. `--profile-dir` makes each service write a V8 CPU profile there when it stops.
  *
  * Consumer lag is read from the brokers every second (log end minus committed offset, the runtime's
  * own definition): the services' leedrush_runtime_consumer_lag gauge refreshes only every 15 s.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
 import { type Config, REPO_ROOT } from '../services/lib/config.ts';
@@ -36,6 +41,7 @@ const { values: args } = parseArgs({
   options: {
     rows: { type: 'string', default: '100000' },
     'timeout-min': { type: 'string', default: '30' },
+    'profile-dir': { type: 'string' },
   },
 });
 const ROWS = Number(args.rows);
@@ -50,6 +56,47 @@ interface PhaseFigures {
   busy_s: number;
   peak_lag: number;
   peak_rss_mb: number;
+  cpu_s: number;
+}
+
+/** Clock ticks of user + system time per process, and of the whole machine (every core, idle included). */
+interface CpuSnapshot {
+  procs: Map<number, { comm: string; ticks: number }>;
+  machineTicks: number;
+  idleTicks: number;
+}
+
+const TICKS_PER_S = 100;
+
+function cpuSnapshot(): CpuSnapshot {
+  const procs = new Map<number, { comm: string; ticks: number }>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // exited meanwhile
+    }
+    // comm is in parentheses and may hold spaces; the fields after it are space-separated.
+    const close = stat.lastIndexOf(')');
+    const comm = stat.slice(stat.indexOf('(') + 1, close);
+    const fields = stat.slice(close + 2).split(' ');
+    procs.set(Number(entry), { comm, ticks: Number(fields[11]) + Number(fields[12]) });
+  }
+  const cpu = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').split(/\s+/).slice(1).map(Number);
+  const sum = cpu.reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0);
+  return { procs, machineTicks: sum, idleTicks: (cpu[3] ?? 0) + (cpu[4] ?? 0) };
+}
+
+/** CPU seconds each process used between two snapshots (processes that exited meanwhile are missed). */
+function cpuBetween(a: CpuSnapshot, b: CpuSnapshot): Map<number, { comm: string; seconds: number }> {
+  const used = new Map<number, { comm: string; seconds: number }>();
+  for (const [pid, end] of b.procs) {
+    const start = a.procs.get(pid)?.ticks ?? 0;
+    if (end.ticks > start) used.set(pid, { comm: end.comm, seconds: (end.ticks - start) / TICKS_PER_S });
+  }
+  return used;
 }
 
 /** Sums of each metric's samples over its labels, from a Prometheus text exposition. */
@@ -99,6 +146,7 @@ function sampler(pipeline: RunningPipeline, admin: Admin, config: Config, t0: nu
         busy_s: 0,
         peak_lag: 0,
         peak_rss_mb: 0,
+        cpu_s: 0,
       } as PhaseFigures,
     ]),
   ) as Record<PipelineService, PhaseFigures>;
@@ -144,7 +192,17 @@ function sampler(pipeline: RunningPipeline, admin: Admin, config: Config, t0: nu
 async function main(): Promise<void> {
   const bytes = messyLeadCsv(ROWS);
   console.log(`starting ${PIPELINE_SERVICES.length} services on an isolated prefix ...`);
-  const run = await startPipelineRun('bench_pipeline', bytes);
+  const profileDir = args['profile-dir'] ? resolve(args['profile-dir']) : undefined;
+  if (profileDir) mkdirSync(profileDir, { recursive: true });
+  const profiling = profileDir
+    ? {
+        NODE_OPTIONS: `--import tsx --import ${join(REPO_ROOT, 'bench', 'lib', 'cpu-profile.ts')}`,
+        LEEDRUSH_CPU_PROFILE_DIR: profileDir,
+      }
+    : undefined;
+  const run = await startPipelineRun('bench_pipeline', bytes, {
+    extra: profiling && Object.fromEntries(PIPELINE_SERVICES.map((s) => [s, profiling])),
+  });
   const { config, pipeline, tracker, uploadDir } = run;
   const kafka = new Kafka({
     clientId: 'bench-pipeline',
@@ -154,7 +212,9 @@ async function main(): Promise<void> {
   const admin = kafka.admin();
   try {
     await admin.connect();
+    const loadAtStart = loadavg().map(round);
     console.log(`submitting ${ROWS} rows (${(bytes.length / 1e6).toFixed(1)} MB) ...`);
+    const cpuAtStart = cpuSnapshot();
     const t0 = performance.now();
     const samples = sampler(pipeline, admin, config, t0);
     const { batch: created } = await submitUpload(config, tracker, {
@@ -173,7 +233,10 @@ async function main(): Promise<void> {
       }
     });
     const seconds = (performance.now() - t0) / 1000;
+    const cpuAtEnd = cpuSnapshot();
     const figures = await samples.stop();
+    const cpu = cpuFigures(cpuAtStart, cpuAtEnd, pipeline);
+    for (const name of PIPELINE_SERVICES) figures[name].cpu_s = cpu.services[name] ?? 0;
     if (batch.status !== 'completed') throw new Error(`batch ended ${batch.status}: ${batch.error_reason}`);
 
     const result = {
@@ -201,10 +264,13 @@ async function main(): Promise<void> {
           ];
         }),
       ),
-      machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
+      cpu: { machine_busy_pct: cpu.busyPct, others_s: cpu.others },
+      load_avg: { at_start: loadAtStart, at_end: loadavg().map(round) },
+      machine: { cpus: cpus().length, node: process.version },
       at: new Date().toISOString(),
     };
     print(result);
+    if (profileDir) console.log(`CPU profiles are written to ${profileDir} as the services stop`);
     mkdirSync(join(REPO_ROOT, '.bench'), { recursive: true });
     writeFileSync(join(REPO_ROOT, '.bench', 'pipeline.json'), `${JSON.stringify(result, null, 2)}\n`);
     console.log('written .bench/pipeline.json');
@@ -216,12 +282,42 @@ async function main(): Promise<void> {
 
 const round = (x: number) => Math.round(x * 10) / 10;
 
+/**
+ * CPU seconds of each service over the run, the machine's busy share, and the other processes that used
+ * most (by command: this bench process serves the sandbox providers; java = the broker and registry).
+ */
+function cpuFigures(a: CpuSnapshot, b: CpuSnapshot, pipeline: RunningPipeline) {
+  const used = cpuBetween(a, b);
+  const services: Partial<Record<PipelineService, number>> = {};
+  for (const name of PIPELINE_SERVICES) {
+    const pid = pipeline.get(name).proc.pid;
+    services[name] = round(pid ? (used.get(pid)?.seconds ?? 0) : 0);
+    if (pid) used.delete(pid);
+  }
+  const byCommand = new Map<string, number>();
+  for (const [pid, { comm, seconds }] of used) {
+    const label = pid === process.pid ? 'bench+sandbox' : comm;
+    byCommand.set(label, (byCommand.get(label) ?? 0) + seconds);
+  }
+  const others = Object.fromEntries(
+    [...byCommand]
+      .sort((x, y) => y[1] - x[1])
+      .slice(0, 8)
+      .map(([k, v]) => [k, round(v)]),
+  );
+  const total = b.machineTicks - a.machineTicks;
+  const busyPct = total > 0 ? round((100 * (total - (b.idleTicks - a.idleTicks))) / total) : 0;
+  return { services, others, busyPct };
+}
+
 function print(r: {
   rows: number;
   seconds: number;
   leads_per_s: number;
   outcome: Record<string, number>;
   phases: Record<string, PhaseFigures>;
+  cpu: { machine_busy_pct: number; others_s: Record<string, number> };
+  load_avg: { at_start: number[]; at_end: number[] };
 }): void {
   console.log(`\n${r.rows} rows from upload to completed in ${r.seconds} s: ${r.leads_per_s} leads/s`);
   console.log(
@@ -229,18 +325,29 @@ function print(r: {
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}\n`,
   );
-  const head = ['phase', 'consumed', 'first s', 'last s', 'busy s', 'peak lag', 'peak RSS MiB'];
+  const head = ['phase', 'consumed', 'first s', 'last s', 'busy s', 'CPU s', 'peak lag', 'peak RSS MiB'];
   const rows = Object.entries(r.phases).map(([name, f]) => [
     name,
     String(f.consumed),
     String(f.first_consumed_s ?? '-'),
     String(f.last_consumed_s ?? '-'),
     String(f.busy_s),
+    String(f.cpu_s),
     String(f.peak_lag),
     String(f.peak_rss_mb),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]?.length ?? 0)));
   for (const row of [head, ...rows]) console.log(row.map((c, i) => c.padStart(widths[i] ?? 0)).join('  '));
+  console.log(
+    `\nmachine CPU busy ${r.cpu.machine_busy_pct} % over the run; other processes (CPU s): ${Object.entries(
+      r.cpu.others_s,
+    )
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  );
+  console.log(
+    `load average at start ${r.load_avg.at_start.join(' ')}, at end ${r.load_avg.at_end.join(' ')}`,
+  );
 }
 
 main().then(

@@ -249,7 +249,11 @@ export interface PipelineRun {
 }
 
 /** An isolated prefix, a dnsmasq serving `upload`'s domains, sandbox providers and the seven services. */
-export async function startPipelineRun(label: string, upload: Buffer): Promise<PipelineRun> {
+export async function startPipelineRun(
+  label: string,
+  upload: Buffer,
+  opts: Pick<PipelineOptions, 'extra'> = {},
+): Promise<PipelineRun> {
   const config = await isolatedConfig(label, BaseConfig);
   const uploadDir = mkdtempSync(join(tmpdir(), `leedrush-${label}-`));
   const redis = createRedis(config.REDIS_URL, label);
@@ -275,6 +279,7 @@ export async function startPipelineRun(label: string, upload: Buffer): Promise<P
       uploadDir,
       dns: started.dns.address,
       sandboxUrl: started.sandbox.url,
+      extra: opts.extra,
     });
   } catch (err) {
     await close();
