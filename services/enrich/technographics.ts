@@ -2,9 +2,12 @@
  * DNS technographics: free, offline-capable hints about a company's stack. MX hosts reveal the mail
  * provider; SPF includes and domain-verification TXT records reveal the SaaS products that send mail
  * for the domain or were connected to it. The mapping is pure; the resolver is node:dns with its own
- * servers and timeout.
+ * servers and timeout, behind an in-process cache: a company's leads arrive together, and without it each
+ * of them cost two queries (measured: the bench's 100,000 leads over 12,500 domains kept the loopback
+ * resolver busier than any pipeline phase but enrich).
  */
 import { Resolver } from 'node:dns/promises';
+import { LRUCache } from 'lru-cache';
 
 /** Mail providers by MX host suffix. */
 const MX_RULES: ReadonlyArray<readonly [RegExp, string]> = [
@@ -149,15 +152,33 @@ export interface ResolverOptions {
   servers: string[];
   timeoutMs: number;
   tries?: number;
+  /** How long a domain's answer is reused (0: never). Stacks change over months, not minutes. */
+  cacheTtlMs?: number;
+  /** Domains remembered at most (least recently used go first). */
+  cacheMax?: number;
 }
 
-/** Reads the MX and TXT records of a domain. Missing records are empty lists, not errors. */
+/**
+ * Reads the MX and TXT records of a domain. Missing records are empty lists, not errors. Answers
+ * (empty ones included) are cached per domain, and concurrent lookups of one domain share one query;
+ * a failed lookup (timeout, refusal) is not cached, so the next lead asks again.
+ */
 export class DnsTechnographics {
   readonly #resolver: Resolver;
+  readonly #cache: LRUCache<string, Technographics> | null;
 
   constructor(opts: ResolverOptions) {
     this.#resolver = new Resolver({ timeout: opts.timeoutMs, tries: opts.tries ?? 2 });
     if (opts.servers.length) this.#resolver.setServers(opts.servers);
+    const ttl = opts.cacheTtlMs ?? 3_600_000;
+    this.#cache =
+      ttl > 0
+        ? new LRUCache<string, Technographics>({
+            max: opts.cacheMax ?? 50_000,
+            ttl,
+            fetchMethod: async (domain) => detectTechnologies(await this.records(domain)),
+          })
+        : null;
   }
 
   async records(domain: string): Promise<DnsRecords> {
@@ -173,7 +194,10 @@ export class DnsTechnographics {
   }
 
   async lookup(domain: string): Promise<Technographics> {
-    return detectTechnologies(await this.records(domain));
+    const key = domain.toLowerCase();
+    if (!this.#cache) return detectTechnologies(await this.records(key));
+    // fetchMethod always resolves to a value here (it throws instead of returning undefined).
+    return (await this.#cache.fetch(key)) as Technographics;
   }
 }
 

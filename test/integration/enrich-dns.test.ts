@@ -57,7 +57,8 @@ afterAll(async () => {
   await dns.stop();
 });
 
-const resolver = () => new DnsTechnographics({ servers: [dns.address], timeoutMs: 500, tries: 1 });
+const resolver = (cacheTtlMs?: number) =>
+  new DnsTechnographics({ servers: [dns.address], timeoutMs: 500, tries: 1, cacheTtlMs });
 
 describe('DnsTechnographics over a real DNS server', () => {
   it('reads the mail provider from MX and the SaaS from SPF and verification records', async () => {
@@ -86,6 +87,47 @@ describe('DnsTechnographics over a real DNS server', () => {
     const t0 = Date.now();
     await expect(resolver().lookup('slow.example')).rejects.toMatchObject({ code: 'ETIMEOUT' });
     expect(Date.now() - t0).toBeLessThan(3_000);
+  });
+});
+
+describe('DnsTechnographics cache', () => {
+  const asked = async (domain: string) =>
+    (await dns.queries(domain, 'MX')) + (await dns.queries(domain, 'TXT'));
+
+  it('asks once per domain: later and concurrent lookups share the answer, empty answers included', async () => {
+    const r = resolver();
+    const before = await asked('globex.techno.test');
+    const first = await Promise.all(Array.from({ length: 5 }, () => r.lookup('globex.techno.test')));
+    expect(await r.lookup('GLOBEX.techno.test')).toEqual(first[0]);
+    expect(first.every((f) => f.mail_provider === 'Microsoft 365')).toBe(true);
+    expect((await asked('globex.techno.test')) - before).toBe(2);
+
+    const bareBefore = await asked('bare.techno.test');
+    await r.lookup('bare.techno.test');
+    await r.lookup('bare.techno.test');
+    expect((await asked('bare.techno.test')) - bareBefore).toBe(2);
+  });
+
+  it('asks again once the answer is older than the TTL, and always when caching is off', async () => {
+    const short = resolver(200);
+    const before = await asked('initech.techno.test');
+    await short.lookup('initech.techno.test');
+    await new Promise((r) => setTimeout(r, 300));
+    await short.lookup('initech.techno.test');
+    expect((await asked('initech.techno.test')) - before).toBe(4);
+
+    const off = resolver(0);
+    await off.lookup('initech.techno.test');
+    await off.lookup('initech.techno.test');
+    expect((await asked('initech.techno.test')) - before).toBe(8);
+  });
+
+  it('does not remember a failure: a timed-out domain is asked again', async () => {
+    const r = resolver();
+    await expect(r.lookup('slow.example')).rejects.toMatchObject({ code: 'ETIMEOUT' });
+    const before = await asked('slow.example');
+    await expect(r.lookup('slow.example')).rejects.toMatchObject({ code: 'ETIMEOUT' });
+    expect(await asked('slow.example')).toBeGreaterThan(before);
   });
 });
 
