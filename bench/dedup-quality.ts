@@ -16,6 +16,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { DedupedLead, EnrichedLead } from '../schemas/generated.ts';
+import { BatchIndex } from '../services/dedupe/batch-index.ts';
 import { candidatePairs } from '../services/dedupe/candidates.ts';
 import { compare, type Prepared, prepare } from '../services/dedupe/compare.ts';
 import { DEFAULT_SETTINGS, type DedupeSettings } from '../services/dedupe/config.ts';
@@ -152,7 +153,7 @@ async function acrossBatches(data: DedupDataset, settings: DedupeSettings) {
     await index.add(account, one.historyEntries);
     const addMs = performance.now() - t;
     t = performance.now();
-    const history = await index.candidatesFor(account, second);
+    const history = await index.candidatesFor(account, BatchIndex.of(second, settings));
     const lookupMs = performance.now() - t;
     t = performance.now();
     const two = resolveBatch(second, history, settings);

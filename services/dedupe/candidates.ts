@@ -20,7 +20,7 @@ export function buildBlocks(records: Prepared[]): Map<string, number[]> {
 }
 
 /** Sort order inside an oversized block: by name, so the neighbours compared are the likely matches. */
-function nameOrder(records: Prepared[]) {
+export function nameOrder(records: Prepared[]) {
   return (i: number, j: number): number => {
     const a = records[i]?.rec;
     const b = records[j]?.rec;
@@ -36,7 +36,15 @@ function nameOrder(records: Prepared[]) {
  * result depends only on the records and their indices, never on the order blocks were filled in.
  */
 export function candidatePairs(records: Prepared[], limits: BlockLimits): Array<[number, number]> {
-  const blocks = buildBlocks(records);
+  return pairsOfBlocks(buildBlocks(records).values(), records, limits);
+}
+
+/** candidatePairs over blocks given as lists of record indices (blocks of one member may be left out). */
+export function pairsOfBlocks(
+  blocks: Iterable<number[]>,
+  records: Prepared[],
+  limits: BlockLimits,
+): Array<[number, number]> {
   const seen = new Set<number>();
   const pairs: Array<[number, number]> = [];
   const n = records.length;
@@ -47,7 +55,7 @@ export function candidatePairs(records: Prepared[], limits: BlockLimits): Array<
     seen.add(id);
     pairs.push([i, j]);
   };
-  for (const members of blocks.values()) {
+  for (const members of blocks) {
     if (members.length < 2) continue;
     if (members.length <= limits.maxBlockSize) {
       for (let a = 0; a < members.length; a++)
@@ -63,19 +71,20 @@ export function candidatePairs(records: Prepared[], limits: BlockLimits): Array<
 }
 
 /**
- * Pairs (batch index, history index) sharing a blocking key. History blocks are already bounded by the
+ * Pairs (batch index, history index) sharing a blocking key (`batchKeys[i]`: the keys of batch record i). History blocks are already bounded by the
  * index's per-key cap; a batch record meets at most `maxBlockSize` history records per key.
  */
 export function historyPairs(
-  batch: Prepared[],
+  batchKeys: string[][],
   history: Prepared[],
   maxBlockSize: number,
 ): Array<[number, number]> {
+  if (history.length === 0) return [];
   const historyBlocks = buildBlocks(history);
   const seen = new Set<string>();
   const pairs: Array<[number, number]> = [];
-  batch.forEach((p, i) => {
-    for (const key of blockingKeys(p)) {
+  batchKeys.forEach((keys, i) => {
+    for (const key of keys) {
       const members = historyBlocks.get(key) ?? [];
       for (const j of members.slice(0, maxBlockSize)) {
         const id = `${i}:${j}`;

@@ -24,6 +24,19 @@ export const DEFAULT_SETTINGS: DedupeSettings = {
   blockWindow: 8,
 };
 
+/** When open batches are closed without being complete (services/dedupe/README.md, "Open batches"). */
+export interface OpenBatchPolicy {
+  streamWindowLeads: number;
+  streamIdleMs: number;
+  openTtlMs: number;
+}
+
+export const DEFAULT_POLICY: OpenBatchPolicy = {
+  streamWindowLeads: 1_000,
+  streamIdleMs: 5_000,
+  openTtlMs: 72 * 3_600_000,
+};
+
 const probability = (def: number) => z.coerce.number().gt(0).lt(1).default(def);
 const positiveInt = (def: number) => z.coerce.number().int().positive().default(def);
 
@@ -40,8 +53,14 @@ export const DedupeConfig = BaseConfig.extend({
   DEDUP_HISTORY_KEY_CAP: positiveInt(DEFAULT_HISTORY_OPTIONS.keyCap),
   /** Most recent leads kept per account; the oldest are evicted first. */
   DEDUP_HISTORY_ACCOUNT_CAP: positiveInt(DEFAULT_HISTORY_OPTIONS.accountCap),
-  /** How often each instance checks its open batches for completion by rows rejected upstream. */
+  /** How often each instance sweeps its open batches: completion by late rejections, idle windows, expiry. */
   DEDUP_FINALIZE_INTERVAL_MS: positiveInt(2_000),
+  /** A stream batch's window is resolved once it holds this many leads ... */
+  DEDUP_STREAM_WINDOW_LEADS: positiveInt(DEFAULT_POLICY.streamWindowLeads),
+  /** ... or once no lead has joined it for this long. */
+  DEDUP_STREAM_IDLE_MS: positiveInt(DEFAULT_POLICY.streamIdleMs),
+  /** An open batch that has received no lead for this long will not complete: its state is dropped. */
+  DEDUP_OPEN_TTL_MS: positiveInt(DEFAULT_POLICY.openTtlMs),
 }).refine((c) => c.DEDUP_POSSIBLE_THRESHOLD <= c.DEDUP_MATCH_THRESHOLD, {
   message: 'DEDUP_POSSIBLE_THRESHOLD must not exceed DEDUP_MATCH_THRESHOLD',
   path: ['DEDUP_POSSIBLE_THRESHOLD'],
@@ -65,5 +84,13 @@ export function historyOptionsFromEnv(env: DedupeEnv): HistoryIndexOptions {
     ttlMs: env.DEDUP_HISTORY_TTL_DAYS * 86_400_000,
     keyCap: env.DEDUP_HISTORY_KEY_CAP,
     accountCap: env.DEDUP_HISTORY_ACCOUNT_CAP,
+  };
+}
+
+export function policyFromEnv(env: DedupeEnv): OpenBatchPolicy {
+  return {
+    streamWindowLeads: env.DEDUP_STREAM_WINDOW_LEADS,
+    streamIdleMs: env.DEDUP_STREAM_IDLE_MS,
+    openTtlMs: env.DEDUP_OPEN_TTL_MS,
   };
 }

@@ -1,9 +1,8 @@
 import type { Redis } from 'ioredis';
-import type { EnrichedLead } from '../../schemas/generated.ts';
+import { isHistoryOf } from './batch-index.ts';
 import { blockingKeys } from './blocking.ts';
 import { prepare } from './compare.ts';
-import { type MatchRecord, toMatchRecord } from './match-record.ts';
-import { isHistoryOf } from './resolve.ts';
+import type { MatchRecord } from './match-record.ts';
 
 export interface HistoryIndexOptions {
   /** Entries older than this are ignored at lookup and deleted on the next write. */
@@ -121,14 +120,19 @@ export class HistoryIndex {
     return this.ns('dedup', `{${accountId}}`, part);
   }
 
-  /** The historical records that share a blocking key with any of these leads (not the leads themselves). */
-  async candidatesFor(accountId: string, leads: EnrichedLead[], now = Date.now()): Promise<MatchRecord[]> {
-    // An account's first batch has no history: skip computing and sending every blocking key.
+  /**
+   * The historical records that share a blocking key with a batch (a BatchIndex: its keys and lead ids),
+   * not the batch's own leads.
+   */
+  async candidatesFor(
+    accountId: string,
+    batch: { keys(): Iterable<string>; has(leadId: string): boolean },
+    now = Date.now(),
+  ): Promise<MatchRecord[]> {
+    // An account's first batch has no history: skip sending every blocking key.
     if ((await this.size(accountId)) === 0) return [];
-    const keys = new Set<string>();
-    for (const lead of leads) for (const k of blockingKeys(prepare(toMatchRecord(lead)))) keys.add(k);
-    const found = await this.lookup(accountId, [...keys], now);
-    return found.filter(isHistoryOf(leads));
+    const found = await this.lookup(accountId, [...batch.keys()], now);
+    return found.filter(isHistoryOf(batch));
   }
 
   /** Records indexed under any of the blocking keys and not yet expired. */

@@ -2,9 +2,10 @@ import { BatchTracker } from '../lib/batch-tracker.ts';
 import { loadConfigOrExit } from '../lib/config.ts';
 import { RecordPublisher } from '../lib/publisher.ts';
 import { createRedis, keyspace } from '../lib/redis.ts';
-import { createLogger, runPhaseService } from '../runtime/index.ts';
-import { DedupeConfig, historyOptionsFromEnv, settingsFromEnv } from './config.ts';
+import { createLogger, runPhaseService, serviceRegistry } from '../runtime/index.ts';
+import { DedupeConfig, historyOptionsFromEnv, policyFromEnv, settingsFromEnv } from './config.ts';
 import { HistoryIndex } from './history-index.ts';
+import { DedupeMetrics } from './metrics.ts';
 import { OpenBatches } from './open-batches.ts';
 import { BatchFinalizer, dedupePhase } from './service.ts';
 
@@ -24,16 +25,21 @@ const connectPublisher = () => {
   }
   return publisher;
 };
+const registry = serviceRegistry('dedupe');
+const policy = policyFromEnv(config);
 const deps = {
-  open: new OpenBatches(redis, ns),
+  // Redis drops an open batch's keys on its own at twice the TTL, should no instance sweep.
+  open: new OpenBatches(redis, ns, 2 * policy.openTtlMs),
   history: new HistoryIndex(redis, ns, historyOptionsFromEnv(config)),
   tracker: new BatchTracker(redis, ns),
   publisher: connectPublisher,
   settings: settingsFromEnv(config),
+  policy,
+  metrics: new DedupeMetrics(registry),
   log,
 };
 const finalizer = new BatchFinalizer(deps);
-const service = await runPhaseService(dedupePhase(deps, finalizer), { config, log });
+const service = await runPhaseService(dedupePhase(deps, finalizer), { config, log, registry });
 const stopSweep = finalizer.every(config.DEDUP_FINALIZE_INTERVAL_MS);
 process.once('SIGTERM', stopSweep);
 process.once('SIGINT', stopSweep);

@@ -3,24 +3,18 @@ import type { DedupedLead, EnrichedLead } from '../../schemas/generated.ts';
 import type { BatchTracker } from '../lib/batch-tracker.ts';
 import { TOPICS } from '../lib/names.ts';
 import type { RecordPublisher } from '../lib/publisher.ts';
-import {
-  definePhase,
-  drop,
-  type Logger,
-  ok,
-  type PhaseDefinition,
-  type PhaseResult,
-} from '../runtime/index.ts';
-import { addLead, finalizeBatch, isComplete, openBatch } from './batch-state.ts';
-import type { DedupeSettings } from './config.ts';
+import { definePhase, drop, type Logger, type PhaseDefinition } from '../runtime/index.ts';
+import { BatchIndex, memberOf } from './batch-index.ts';
+import type { DedupeSettings, OpenBatchPolicy } from './config.ts';
+import { emitDecision } from './emit.ts';
 import type { HistoryIndex } from './history-index.ts';
+import type { DedupeMetrics } from './metrics.ts';
 import type { OpenBatches } from './open-batches.ts';
+import { historyEntries } from './resolve.ts';
 
 /** A finalizer that was killed frees its batch after this long; a live one renews it. */
 const LOCK_TTL_MS = 30_000;
-/** DedupedLeads per acknowledged send when a batch is finalized. */
-const PUBLISH_CHUNK = 1_000;
-/** A stream's lock is held only for a few leads' resolution: wait for it rather than fail. */
+/** A full stream window waits for another instance's resolution of the same stream rather than fail. */
 const STREAM_LOCK_TRIES = 300;
 
 export interface DedupeDeps {
@@ -30,74 +24,186 @@ export interface DedupeDeps {
   /** The finalizer's producer, connected on first use (a broker not up yet fails one attempt, not the process). */
   publisher: () => Promise<RecordPublisher>;
   settings: DedupeSettings;
+  policy: OpenBatchPolicy;
+  metrics: DedupeMetrics;
   log: Logger;
 }
 
-export type FinalizeOutcome = 'finalized' | 'waiting' | 'busy' | 'unknown';
+export type FinalizeOutcome = 'finalized' | 'waiting' | 'busy' | 'unknown' | 'empty';
 
-export const isStreamBatch = (batchId: string): boolean => batchId.startsWith('stream_');
+const STREAM_PREFIX = 'stream_';
+/** Leads written straight to Kafka without a batch id join `stream_<account_id>` (standardize). */
+export const isStreamBatch = (batchId: string): boolean => batchId.startsWith(STREAM_PREFIX);
+const streamAccount = (batchId: string) => batchId.slice(STREAM_PREFIX.length);
 
 /**
- * Finishes file/API batches: once the leads stored for a batch plus the rows rejected upstream reach
- * its rows_total, one instance (lock) resolves the stored set, produces every DedupedLead (acknowledged),
- * adds the batch to the account's history and closes the batch. Every step is idempotent, so a finalizer
- * killed half-way is simply run again (by the same lead's redelivery or by the periodic sweep) and
- * produces the same records: resolveBatch ignores history entries of the batch's own leads.
+ * The open batches of this instance: leads are stored in Redis (the durable set any instance can
+ * finish) and filed in an in-memory BatchIndex (compact records and the comparisons done so far), so
+ * a complete batch is decided without reading it back. The index is a cache: when it does not hold
+ * exactly the stored set (another instance took some leads, a restart), it is rebuilt from Redis.
+ *
+ * File/API batches close when complete (stored leads + rows rejected upstream = rows_total); stream
+ * batches in windows (DEDUP_STREAM_WINDOW_LEADS leads, or DEDUP_STREAM_IDLE_MS without a lead); any
+ * open batch idle for DEDUP_OPEN_TTL_MS is dropped. Each resolution runs under the batch's lock, so
+ * two instances never resolve one batch at once, and every step is idempotent: a resolution killed
+ * half-way is run again and produces the same records (own history entries are not history).
  */
 export class BatchFinalizer {
   private sweeping: Promise<void> | undefined;
+  private readonly indexes = new Map<string, BatchIndex>();
+  /** Per batch, the tail of this instance's work on it: storing and resolving never interleave. */
+  private readonly tails = new Map<string, Promise<unknown>>();
 
   constructor(private readonly deps: DedupeDeps) {}
+
+  /** Stores leads of one batch and files them; returns how many distinct leads the batch holds. */
+  take(batchId: string, leads: EnrichedLead[]): Promise<number> {
+    return this.serial(batchId, async () => {
+      const count = await this.deps.open.store(batchId, leads);
+      let index = this.indexes.get(batchId);
+      if (!index) {
+        index = new BatchIndex(this.deps.settings);
+        this.indexes.set(batchId, index);
+      }
+      for (const lead of leads) index.add(memberOf(lead));
+      return count;
+    });
+  }
+
+  /**
+   * Stream leads, in partition order: a window is resolved as soon as it holds streamWindowLeads
+   * leads, so windows are cut at the same leads whatever the chunking of the input.
+   */
+  async takeStream(batchId: string, leads: EnrichedLead[]): Promise<void> {
+    const size = this.deps.policy.streamWindowLeads;
+    let count = await this.deps.open.count(batchId);
+    for (let i = 0; i < leads.length; ) {
+      const part = leads.slice(i, i + Math.max(1, size - count));
+      i += part.length;
+      count = await this.take(batchId, part);
+      if (count < size) continue;
+      await this.flushStream(batchId);
+      count = await this.deps.open.count(batchId);
+    }
+  }
 
   async tryFinalize(batchId: string): Promise<FinalizeOutcome> {
     const { open, tracker } = this.deps;
     if (await open.isDone(batchId)) {
       // A redelivered lead stored after the batch closed: it was part of the batch already.
-      await open.close(batchId);
+      await open.drop(batchId);
+      this.indexes.delete(batchId);
       return 'finalized';
     }
     const batch = await tracker.getAny(batchId);
     if (!batch) return 'unknown';
     const expected = batch.rows_total - batch.rows_errored;
     if (batch.rows_total <= 0 || (await open.count(batchId)) < expected) return 'waiting';
-    const outcome = await open.withLock(batchId, LOCK_TTL_MS, () =>
-      this.finalize(batchId, batch.account_id, expected),
+    const outcome = await this.serial(batchId, () =>
+      open.withLock(batchId, LOCK_TTL_MS, () => this.finalize(batchId, batch.account_id, expected)),
     );
     return outcome ?? 'busy';
   }
 
-  private async finalize(batchId: string, accountId: string, expected: number): Promise<FinalizeOutcome> {
-    const { open, history, publisher, settings, log } = this.deps;
-    if (await open.isDone(batchId)) return 'finalized'; // another instance finished it meanwhile
-    const state = openBatch(batchId);
-    for (const lead of await open.load(batchId)) addLead(state, lead);
-    if (!isComplete(state, expected)) return 'waiting';
-    const startedAt = performance.now();
-    const past = await history.candidatesFor(accountId, [...state.leads.values()]);
-    const resolution = finalizeBatch(state, past, settings);
-    const producer = await publisher();
-    for (let i = 0; i < resolution.leads.length; i += PUBLISH_CHUNK) {
-      await producer.publish<DedupedLead>(
-        TOPICS.deduped,
-        'DedupedLead',
-        accountId,
-        resolution.leads.slice(i, i + PUBLISH_CHUNK),
+  /** Resolves the stream's current window, waiting for another instance that is resolving it. */
+  private async flushStream(batchId: string): Promise<void> {
+    for (let attempt = 0; attempt < STREAM_LOCK_TRIES; attempt++) {
+      const done = await this.serial(batchId, () =>
+        this.deps.open.withLock(batchId, LOCK_TTL_MS, () => this.resolveWindow(batchId)),
       );
+      if (done) return;
+      await sleep(100);
     }
-    await history.add(accountId, resolution.historyEntries);
+    throw new Error(`stream ${batchId} stayed locked`);
+  }
+
+  private async finalize(batchId: string, accountId: string, expected: number): Promise<FinalizeOutcome> {
+    const { open, log } = this.deps;
+    if (await open.isDone(batchId)) return 'finalized'; // another instance finished it meanwhile
+    const startedAt = performance.now();
+    const index = await this.indexOf(batchId, false);
+    if (index.size < expected) return 'waiting';
+    const stats = await this.resolve(batchId, accountId, index);
     await open.close(batchId);
-    log.info(
-      { batchId, accountId, ...resolution.stats, ms: Math.round(performance.now() - startedAt) },
-      'batch deduplicated',
-    );
+    this.indexes.delete(batchId);
+    const seconds = (performance.now() - startedAt) / 1000;
+    this.deps.metrics.closed.inc({ outcome: 'finalized' });
+    this.deps.metrics.resolveSeconds.observe({ kind: 'batch' }, seconds);
+    log.info({ batchId, accountId, ...stats, ms: Math.round(seconds * 1000) }, 'batch deduplicated');
     return 'finalized';
   }
 
-  /** Tries every open batch: completions that no arriving lead can trigger (rejections counted late). */
-  sweep(): Promise<void> {
+  private async resolveWindow(batchId: string): Promise<FinalizeOutcome> {
+    const startedAt = performance.now();
+    const index = await this.indexOf(batchId, true);
+    if (index.size === 0) return 'empty';
+    const accountId = streamAccount(batchId);
+    const stats = await this.resolve(batchId, accountId, index);
+    await this.deps.open.removeWindow(batchId, [...index.ids()]);
+    this.indexes.delete(batchId);
+    const seconds = (performance.now() - startedAt) / 1000;
+    this.deps.metrics.closed.inc({ outcome: 'window' });
+    this.deps.metrics.resolveSeconds.observe({ kind: 'window' }, seconds);
+    this.deps.log.info({ batchId, ...stats, ms: Math.round(seconds * 1000) }, 'stream window deduplicated');
+    return 'finalized';
+  }
+
+  /** Decides the indexed leads against the history, produces them and adds them to the history. */
+  private async resolve(batchId: string, accountId: string, index: BatchIndex) {
+    const { open, history, publisher } = this.deps;
+    const decision = index.decide(await history.candidatesFor(accountId, index));
+    const producer = await publisher();
+    await Promise.all([
+      emitDecision(
+        decision,
+        (ids) => open.get(batchId, ids),
+        (leads) => producer.publish<DedupedLead>(TOPICS.deduped, 'DedupedLead', accountId, leads),
+      ),
+      history.add(accountId, historyEntries(decision)),
+    ]);
+    return decision.stats;
+  }
+
+  /**
+   * The batch's index holding exactly the stored leads: this instance's, when it filed every stored
+   * lead, else rebuilt from Redis page by page. A file batch only grows until it closes, so equal counts
+   * mean equal sets; a stream window shrinks when resolved (perhaps by another instance), so its ids
+   * are compared (`exact`; a window is small).
+   */
+  private async indexOf(batchId: string, exact: boolean): Promise<BatchIndex> {
+    const { open, settings } = this.deps;
+    const local = this.indexes.get(batchId);
+    const count = await open.count(batchId);
+    if (local && local.size === count) {
+      if (!exact) return local;
+      const stored = await open.ids(batchId);
+      if (stored.every((id) => local.has(id))) return local;
+    }
+    const index = new BatchIndex(settings);
+    await open.scan(batchId, (leads) => {
+      for (const lead of leads) index.add(memberOf(lead));
+    });
+    this.indexes.set(batchId, index);
+    return index;
+  }
+
+  /**
+   * Walks every open batch: a file batch completed by rejections counted after its last lead arrived
+   * is finalized, an idle stream window resolved, a batch idle past the TTL expired. Indexes of
+   * batches no longer open (closed by another instance, expired) are forgotten.
+   */
+  sweep(now = Date.now()): Promise<void> {
     this.sweeping ??= (async () => {
       try {
-        for (const batchId of await this.deps.open.openBatchIds()) await this.tryQuietly(batchId);
+        const open = await this.deps.open.openBatches();
+        const ids = new Set(open.map((b) => b.batchId));
+        for (const batchId of this.indexes.keys()) if (!ids.has(batchId)) this.indexes.delete(batchId);
+        for (const { batchId, lastStoredAt } of open) {
+          const idleMs = now - lastStoredAt;
+          if (idleMs >= this.deps.policy.openTtlMs) await this.expireQuietly(batchId, idleMs);
+          else if (!isStreamBatch(batchId)) await this.tryQuietly(batchId);
+          else if (idleMs >= this.deps.policy.streamIdleMs) await this.flushQuietly(batchId);
+        }
       } catch (err) {
         this.deps.log.warn({ err: (err as Error).message }, 'open batch sweep failed');
       } finally {
@@ -125,40 +231,69 @@ export class BatchFinalizer {
       );
     }
   }
-}
 
-/**
- * Resolves stream leads one at a time against the account's history (the earlier lead survives) and
- * indexes each at once. The stream's lock keeps two instances from resolving one account's stream
- * leads concurrently, where each would miss the other's lead.
- */
-async function resolveStream(
-  deps: DedupeDeps,
-  batchId: string,
-  leads: EnrichedLead[],
-): Promise<DedupedLead[]> {
-  for (let attempt = 0; attempt < STREAM_LOCK_TRIES; attempt++) {
-    const out = await deps.open.withLock(batchId, LOCK_TTL_MS, async () => {
-      const resolved: DedupedLead[] = [];
-      for (const lead of leads) {
-        const accountId = lead.meta.account_id;
-        const past = await deps.history.candidatesFor(accountId, [lead]);
-        const resolution = finalizeBatch(addLead(openBatch(batchId), lead), past, deps.settings);
-        await deps.history.add(accountId, resolution.historyEntries);
-        resolved.push(resolution.leads[0] as DedupedLead);
-      }
-      return resolved;
-    });
-    if (out) return out;
-    await sleep(100);
+  private async flushQuietly(batchId: string): Promise<void> {
+    try {
+      await this.serial(batchId, () =>
+        this.deps.open.withLock(batchId, LOCK_TTL_MS, () => this.resolveWindow(batchId)),
+      );
+    } catch (err) {
+      this.deps.log.warn(
+        { batchId, err: (err as Error).message },
+        'stream window failed; retried by the sweep',
+      );
+    }
   }
-  throw new Error(`stream ${batchId} stayed locked`);
+
+  /**
+   * Drops an open batch that received nothing for the TTL: it will not complete (a lead lost upstream
+   * and never counted as rejected, a batch failed elsewhere). Under the lock, and only if no lead
+   * arrived meanwhile.
+   */
+  private async expireQuietly(batchId: string, idleMs: number): Promise<void> {
+    const { open, metrics, log } = this.deps;
+    try {
+      await this.serial(batchId, () =>
+        open.withLock(batchId, LOCK_TTL_MS, async () => {
+          const since = await open.lastStoredAt(batchId);
+          if (since !== null && Date.now() - since < this.deps.policy.openTtlMs) return;
+          const leads = await open.count(batchId);
+          await open.drop(batchId);
+          this.indexes.delete(batchId);
+          metrics.closed.inc({ outcome: 'expired' });
+          metrics.expiredLeads.inc(leads);
+          log.warn(
+            { batchId, leads, idleMs, ttlMs: this.deps.policy.openTtlMs },
+            'open batch expired: no lead arrived within the TTL; its stored leads were dropped',
+          );
+        }),
+      );
+    } catch (err) {
+      log.warn(
+        { batchId, err: (err as Error).message },
+        'expiring an open batch failed; retried by the sweep',
+      );
+    }
+  }
+
+  /** Runs `fn` after every earlier call for the same batch in this instance has settled. */
+  private serial<T>(batchId: string, fn: () => Promise<T>): Promise<T> {
+    const run = (this.tails.get(batchId) ?? Promise.resolve()).then(fn, fn);
+    const tail = run.catch(() => {});
+    this.tails.set(batchId, tail);
+    void tail.then(() => {
+      if (this.tails.get(batchId) === tail) this.tails.delete(batchId);
+    });
+    return run;
+  }
 }
 
 /**
  * Phase 5 as a service (leads.enriched → leads.deduped): a batch phase, so a consumed chunk is stored
- * in one round trip and stream leads are resolved in partition order. File/API leads produce nothing
- * here (drop): they are stored, and the finalizer produces the whole batch once it is complete.
+ * in one round trip per batch, in partition order. It produces nothing itself (drop): the finalizer
+ * produces a batch or window once it is resolved, with its own acknowledged producer, because the
+ * outputs are not a function of the input that happens to complete the batch (often there is none:
+ * the sweep completes it).
  */
 export function dedupePhase(
   deps: DedupeDeps,
@@ -170,28 +305,24 @@ export function dedupePhase(
     output: { topic: TOPICS.deduped, record: 'DedupedLead' },
     keyOf: (lead) => lead.meta.account_id,
     batch: async (inputs) => {
-      const results: PhaseResult<DedupedLead>[] = inputs.map(() => drop());
-      const streams = new Map<string, number[]>();
-      const files: EnrichedLead[] = [];
-      inputs.forEach((lead, i) => {
-        const batchId = lead.meta.batch_id;
-        if (!isStreamBatch(batchId)) files.push(lead);
-        else streams.set(batchId, [...(streams.get(batchId) ?? []), i]);
-      });
-      for (const [batchId, at] of streams) {
-        const resolved = await resolveStream(
-          deps,
-          batchId,
-          at.map((i) => inputs[i] as EnrichedLead),
-        );
-        at.forEach((i, k) => {
-          results[i] = ok(resolved[k] as DedupedLead);
-        });
+      const byBatch = new Map<string, EnrichedLead[]>();
+      for (const lead of inputs) {
+        const list = byBatch.get(lead.meta.batch_id);
+        if (list) list.push(lead);
+        else byBatch.set(lead.meta.batch_id, [lead]);
       }
-      const { stored, late } = await deps.open.store(files);
-      if (late) deps.log.info({ late }, 'leads of finalized batches redelivered; dropped');
-      for (const batchId of stored) await finalizer.tryQuietly(batchId);
-      return results;
+      const done = await deps.open.done([...byBatch.keys()].filter((id) => !isStreamBatch(id)));
+      for (const [batchId, leads] of byBatch) {
+        if (done.has(batchId)) {
+          deps.log.info({ batchId, late: leads.length }, 'leads of a finalized batch redelivered; dropped');
+        } else if (isStreamBatch(batchId)) {
+          await finalizer.takeStream(batchId, leads);
+        } else {
+          await finalizer.take(batchId, leads);
+          await finalizer.tryQuietly(batchId);
+        }
+      }
+      return inputs.map(() => drop());
     },
   });
 }

@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { enrichedLead } from '../../bench/lib/dedup-dataset.ts';
 import type { StandardizedFields } from '../../schemas/generated.ts';
-import { addLead, finalizeBatch, openBatch } from '../../services/dedupe/batch-state.ts';
+import { BatchIndex } from '../../services/dedupe/batch-index.ts';
 import { DEFAULT_SETTINGS } from '../../services/dedupe/config.ts';
 import { DEFAULT_HISTORY_OPTIONS, HistoryIndex } from '../../services/dedupe/history-index.ts';
+import { resolveBatch } from '../../services/dedupe/resolve.ts';
 import { loadConfig } from '../../services/lib/config.ts';
 import { createRedis, keyspace } from '../../services/lib/redis.ts';
 
@@ -40,10 +41,8 @@ const lead = (batch: string, row: number, fields: Partial<StandardizedFields>, a
 
 /** What the dedupe service does when a batch's last lead arrives: look up, resolve, remember. */
 async function runBatch(index: HistoryIndex, account: string, leads: ReturnType<typeof lead>[], now: number) {
-  const state = openBatch(leads[0]?.meta.batch_id as string);
-  for (const l of leads) addLead(state, l);
-  const history = await index.candidatesFor(account, [...state.leads.values()], now);
-  const resolution = finalizeBatch(state, history, DEFAULT_SETTINGS);
+  const history = await index.candidatesFor(account, BatchIndex.of(leads, DEFAULT_SETTINGS), now);
+  const resolution = resolveBatch(leads, history, DEFAULT_SETTINGS);
   await index.add(account, resolution.historyEntries, now);
   return resolution;
 }
@@ -104,7 +103,7 @@ describe('dedup history index (real Redis)', () => {
     expect(within.leads[0]?.dedup.survivor_id).toBe('t1:0');
     const after = await index.candidatesFor(
       'acct_ttl',
-      [lead('t3', 0, person('Alan', 'Turing'))],
+      BatchIndex.of([lead('t3', 0, person('Alan', 'Turing'))], DEFAULT_SETTINGS),
       T0 + 31 * DAY,
     );
     expect(after.map((r) => r.id)).toEqual(['t2:0']);

@@ -30,7 +30,10 @@ const scored = new Map<string, ScoredLead[]>();
 const stopReaders: Array<() => Promise<void>> = [];
 
 const start = async (name: 'dedupe' | 'score') => {
-  const s = await startService(name, serviceEnv(config, { DEDUP_FINALIZE_INTERVAL_MS: '500' }));
+  const s = await startService(
+    name,
+    serviceEnv(config, { DEDUP_FINALIZE_INTERVAL_MS: '500', DEDUP_STREAM_IDLE_MS: '300' }),
+  );
   running.push(s);
   return s;
 };
@@ -257,7 +260,7 @@ describe('dedupe + score services', () => {
     for (const { leads } of batches) expect(statusByRow(leads)).toEqual(reference);
   }, 420_000);
 
-  it('resolves stream leads at once against the earlier ones: the earlier lead survives', async () => {
+  it('a stream lead arriving after the window of an earlier one closed is its duplicate', async () => {
     const account = 'acct_stream';
     const { leads } = generateDedupDataset({
       leads: 200,

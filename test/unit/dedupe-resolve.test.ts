@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { enrichedLead, generateDedupDataset } from '../../bench/lib/dedup-dataset.ts';
 import type { DedupedLead, EnrichedLead, StandardizedFields } from '../../schemas/generated.ts';
-import { addLead, finalizeBatch, isComplete, openBatch } from '../../services/dedupe/batch-state.ts';
+import { BatchIndex, memberOf } from '../../services/dedupe/batch-index.ts';
 import { candidatePairs } from '../../services/dedupe/candidates.ts';
 import { completeness, connectedGroups } from '../../services/dedupe/cluster.ts';
 import { compare, prepare } from '../../services/dedupe/compare.ts';
@@ -161,22 +161,55 @@ describe('streaming: survivors do not depend on arrival order or redelivery', ()
         fc.shuffledSubarray(data.leads, { minLength: data.leads.length, maxLength: data.leads.length }),
         fc.array(fc.nat(data.leads.length - 1), { maxLength: 40 }),
         (shuffled, redelivered) => {
-          const state = openBatch('batch_test');
-          for (const l of shuffled) {
-            expect(isComplete(state, data.leads.length)).toBe(false);
-            addLead(state, l);
-          }
-          for (const i of redelivered) addLead(state, data.leads[i] as EnrichedLead);
-          expect(isComplete(state, data.leads.length)).toBe(true);
-          expect(finalizeBatch(state, [], DEFAULT_SETTINGS).leads).toEqual(reference);
+          expect(
+            resolveBatch(
+              [...shuffled, ...redelivered.map((i) => data.leads[i] as EnrichedLead)],
+              [],
+              DEFAULT_SETTINGS,
+            ).leads,
+          ).toEqual(reference);
         },
       ),
       { numRuns: 25 },
     );
   });
 
-  it('refuses a lead of another batch', () => {
-    expect(() => addLead(openBatch('batch_x'), data.leads[0] as EnrichedLead)).toThrow(/belongs to batch/);
+  it('an index filled lead by lead decides like the batch at once, oversized blocks included', () => {
+    // Blocks over 3 members are compared by sorted neighbourhood: arrival-time comparisons must not leak in.
+    const small = { ...DEFAULT_SETTINGS, maxBlockSize: 3, blockWindow: 2 };
+    const expected = resolveBatch(data.leads, [], small).leads.map((l) => [
+      l.meta.lead_id,
+      l.dedup.survivor_id,
+      l.dedup.confidence,
+      l.dedup.cluster_size,
+    ]);
+    expect(expected.filter(([, survivor]) => survivor !== null).length).toBeGreaterThan(20);
+    fc.assert(
+      fc.property(
+        fc.shuffledSubarray(data.leads, { minLength: data.leads.length, maxLength: data.leads.length }),
+        (shuffled) => {
+          const index = new BatchIndex(small);
+          for (const l of shuffled) index.add(memberOf(l));
+          const decided = index
+            .decide([])
+            .verdicts.map((v) => [v.member.id, v.survivorId, v.confidence, v.clusterSize]);
+          expect(decided).toEqual(expected);
+        },
+      ),
+      { numRuns: 10 },
+    );
+  });
+
+  it('a redelivered lead whose content changed replaces the first version', () => {
+    const [first, second] = data.leads as [EnrichedLead, EnrichedLead];
+    const changed: EnrichedLead = { ...first, lead: { ...second.lead } };
+    const index = new BatchIndex(DEFAULT_SETTINGS);
+    for (const l of [first, second, changed]) index.add(memberOf(l));
+    expect(index.size).toBe(2);
+    const expected = resolveBatch([changed, second], [], DEFAULT_SETTINGS).leads;
+    expect(index.decide([]).verdicts.map((v) => [v.member.id, v.isDuplicate, v.survivorId])).toEqual(
+      expected.map((l) => [l.meta.lead_id, l.dedup.is_duplicate, l.dedup.survivor_id]),
+    );
   });
 });
 
