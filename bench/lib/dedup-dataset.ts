@@ -575,14 +575,24 @@ function slug(s: string): string {
     .replace(/[^a-z0-9]+/g, '');
 }
 
+/** Draws in a row that may hit taken names before the word pairs count as used up (numbered names follow). */
+const NAME_TRIES = 1_000;
+
 function makeCompanies(g: Gen, count: number): Company[] {
   const seen = new Set<string>();
   const out: Company[] = [];
+  let misses = 0;
   while (out.length < count) {
-    const base = g.chance(0.3)
+    let base = g.chance(0.3)
       ? `${g.pick(WORDS_A)}${g.pick(WORDS_A).toLowerCase()}`
       : `${g.pick(WORDS_A)} ${g.pick(WORDS_B)}`;
-    if (seen.has(base)) continue;
+    // Large lists (over ~30,000 leads) need more companies than there are word pairs: number them.
+    if (seen.has(base) && misses >= NAME_TRIES) base = `${base} ${out.length}`;
+    if (seen.has(base)) {
+      misses++;
+      continue;
+    }
+    misses = 0;
     seen.add(base);
     const tld = g.pick(TLDS);
     const suffix = g.pick(SUFFIXES);
