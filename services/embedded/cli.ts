@@ -6,7 +6,7 @@ import { CSV_COLUMNS, csvRow, leadObject, neutralizeCell } from '../lib/lead-obj
 import { defaultProfile } from '../score/profile.ts';
 import { InputFileError, type PipelineResult, runPipeline } from './pipeline.ts';
 import { createProgress } from './progress.ts';
-import { configuredProviders, embeddedSettings } from './settings.ts';
+import { embeddedSettings } from './settings.ts';
 import { summarize, summaryLines } from './summary.ts';
 
 const USAGE = `Usage: leedrush run <file> [--out FILE] [--format csv|json] [--include all]
@@ -20,8 +20,12 @@ Options:
   --include all     every scored lead with its status, not only the QUALIFIED ones
   -h, --help        this help
 
+Enrichment: the providers whose keys are set (APOLLO_API_KEY, CLEARBIT_API_KEY, HUNTER_API_KEY,
+SNOV_CLIENT_ID + SNOV_CLIENT_SECRET), else the provider sandbox, started in this process for the run.
+
 Environment: DNS_SERVERS (default: the system resolvers), DNS_TIMEOUT_MS (default 1500), DNS_CANARY
-(a name the resolvers must answer, default com), EMBEDDED_CONCURRENCY (default 32).
+(a name the resolvers must answer, default com), EMBEDDED_CONCURRENCY (default 32), and the enrich
+service's ENRICH_* settings.
 Exit codes: 0 done, 1 the file cannot be read, 2 bad usage.
 `;
 
@@ -103,8 +107,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   progress.stop();
   await writeFile(args.out, render(result, args));
-  const providers = configuredProviders(settings);
   const summary = summarize(result, performance.now() - started);
-  process.stderr.write(`${summaryLines(summary, { result, providers, out: args.out }).join('\n')}\n`);
+  process.stderr.write(`${summaryLines(summary, { result, out: args.out }).join('\n')}\n`);
   return 0;
 }

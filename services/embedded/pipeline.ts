@@ -24,7 +24,7 @@ import { standardizePhase } from '../standardize/phase.ts';
 import { createVerifyContext } from '../verify/context.ts';
 import { verifyPhase } from '../verify/phase.ts';
 import { type DnsReach, probeDns, unreachableDns } from './dns.ts';
-import { sandboxEnrichPhase } from './sandbox-enrichment.ts';
+import { type EnrichmentSource, type EnrichmentSpend, openEnrichment } from './enrichment.ts';
 import type { EmbeddedSettings } from './settings.ts';
 
 /** The batch a local file stands for: lead ids are `local:<row_index>`. */
@@ -46,6 +46,7 @@ export interface PipelineResult {
   leads: ScoredLead[];
   failures: Failure[];
   dns: DnsReach;
+  enrichment: { source: EnrichmentSource; spend: EnrichmentSpend };
 }
 
 export interface PipelineOptions {
@@ -103,19 +104,46 @@ export async function runPipeline(path: string, options: PipelineOptions): Promi
 
   const dns = await probeDns(settings.DNS_SERVERS, settings.DNS_TIMEOUT_MS, settings.DNS_CANARY);
   const verify = createVerifyContext(settings, null, dns.reachable ? {} : { dns: unreachableDns });
-  const chain = [standardizePhase, verifyPhase(verify), sandboxEnrichPhase];
+  const enrichment = await openEnrichment(settings, dns.reachable);
+  try {
+    const chain = [standardizePhase, verifyPhase(verify), enrichment.phase];
+    const enriched = await enrichAll(
+      chain,
+      raws,
+      settings.EMBEDDED_CONCURRENCY,
+      failures,
+      options.onProgress,
+    );
+    const { leads: deduped } = resolveBatch(enriched, [], DEFAULT_SETTINGS);
+    const scored = await runEmbedded<ScoredLead>([scorePhase(profile)], deduped);
+    failures.push(...scored.errors.map(errorFailure));
+    failures.sort((a, b) => a.row_index - b.row_index);
+    const { source, spend } = enrichment;
+    return { rows, leads: scored.outputs, failures, dns, enrichment: { source, spend } };
+  } finally {
+    await enrichment.close();
+  }
+}
 
+/** Runs the per-lead phases with `concurrency` leads in flight; failures are appended to `failures`. */
+async function enrichAll(
+  chain: Parameters<typeof runEmbedded>[0],
+  raws: RawLead[],
+  concurrency: number,
+  failures: Failure[],
+  onProgress: PipelineOptions['onProgress'],
+): Promise<EnrichedLead[]> {
   // Lanes pull from one iterator, so a lead waiting on DNS holds up only its own lane.
   const queue = raws[Symbol.iterator]();
   let done = 0;
   function* lane(): Generator<RawLead> {
     for (let next = queue.next(); !next.done; next = queue.next()) {
       yield next.value;
-      options.onProgress?.(++done, raws.length);
+      onProgress?.(++done, raws.length);
     }
   }
   const lanes = await Promise.all(
-    Array.from({ length: Math.min(settings.EMBEDDED_CONCURRENCY, Math.max(raws.length, 1)) }, () =>
+    Array.from({ length: Math.min(concurrency, Math.max(raws.length, 1)) }, () =>
       runEmbedded<EnrichedLead>(chain, lane()),
     ),
   );
@@ -125,12 +153,7 @@ export async function runPipeline(path: string, options: PipelineOptions): Promi
     failures.push(...r.rejections.map(rejectionFailure), ...r.errors.map(errorFailure));
     if (r.dropped > 0) throw new Error(`${r.dropped} leads dropped by a phase that never drops`);
   }
-
-  const { leads: deduped } = resolveBatch(enriched, [], DEFAULT_SETTINGS);
-  const scored = await runEmbedded<ScoredLead>([scorePhase(profile)], deduped);
-  failures.push(...scored.errors.map(errorFailure));
-  failures.sort((a, b) => a.row_index - b.row_index);
-  return { rows, leads: scored.outputs, failures, dns };
+  return enriched;
 }
 
 function rejectionFailure(r: LeadRejection): Failure {

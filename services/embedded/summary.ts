@@ -28,10 +28,7 @@ export function summarize(result: PipelineResult, elapsedMs: number): Summary {
 }
 
 /** The table and the source lines printed on stderr at the end of a run. */
-export function summaryLines(
-  s: Summary,
-  ctx: { result: PipelineResult; providers: string[]; out: string },
-): string[] {
+export function summaryLines(s: Summary, ctx: { result: PipelineResult; out: string }): string[] {
   const table: Array<[string, string]> = [
     ['rows', String(s.rows)],
     ['qualified', String(s.qualified)],
@@ -45,10 +42,12 @@ export function summaryLines(
   const width = Math.max(...table.map(([k]) => k.length));
   const { dns } = ctx.result;
   const servers = dns.servers.join(', ') || 'none';
-  const enrichment =
-    ctx.providers.length === 0
-      ? 'sandbox data (no provider keys configured)'
-      : `sandbox data (keys for ${ctx.providers.join(', ')} are set, but embedded mode calls no providers yet)`;
+  const { source, spend } = ctx.result.enrichment;
+  const from =
+    source.kind === 'sandbox'
+      ? `sandbox providers started at ${source.url} for this run (no provider keys configured)`
+      : `live providers ${source.providers.join(', ')} (keys from the environment)`;
+  const enrichment = `${from}; ${spend.calls} provider calls, $${spend.cost_usd.toFixed(2)}`;
   return [
     '',
     ...table.map(([k, v]) => `  ${k.padEnd(width)}  ${v.padStart(8)}`),

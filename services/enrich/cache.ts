@@ -1,18 +1,18 @@
 /**
- * Two-level enrichment cache: L1 an in-process LRU (size bound + TTL), L2 Redis (TTL), then the
- * providers. Company records are keyed by registrable domain, person records by email.
+ * Two-level enrichment cache: L1 an in-process LRU (size bound + TTL), L2 a CacheStore (TTL) — Redis
+ * shared by every enrich instance, or process memory in embedded mode — then the providers. Company
+ * records are keyed by registrable domain, person records by email.
  *
- * Similarity: when an exact company lookup misses, a cached company is reused if it has the same
- * registrable domain (a subdomain was asked for) or if its company key is similar enough:
- * 1 − Levenshtein(a, b) / max(|a|, |b|) ≥ threshold (0.85 by default). Candidates come from a Redis
- * sorted set per first two characters of the key, scored by key length: only lengths that can still
+ * Similarity: a lead without a company domain reuses a cached company whose company key is similar
+ * enough: 1 − Levenshtein(a, b) / max(|a|, |b|) ≥ threshold (0.85 by default). Candidates come from a
+ * sorted index per first two characters of the key, scored by key length: only lengths that can still
  * reach the threshold are read (|a|·t ≤ |b| ≤ |a|/t), at most SIMILARITY_CANDIDATES of them, so a
  * lookup's work is bounded however many companies are cached. A pair whose first two characters
  * differ is not considered similar.
  *
  * Counters (hits, misses and summed latency per level, similarity matches, provider calls and dollars
- * saved) live in one Redis hash shared by every instance. They are batched in memory and flushed with
- * HINCRBY every `statsFlushMs` and on flush()/close(), so the request path costs no extra round trip.
+ * saved) live in the store (one Redis hash shared by every instance). They are batched in memory and
+ * flushed every `statsFlushMs` and on flush()/close(), so the request path costs no extra round trip.
  */
 import { distance } from 'fastest-levenshtein';
 import type { Redis } from 'ioredis';
@@ -34,8 +34,8 @@ export interface CachedRecord {
   stored_at: number;
 }
 
-/** Entries keyed by email: a person's fields, or a multi-source validation response. */
-export type EmailKind = 'person' | 'multi';
+/** Entries keyed by email: the providers' verdict, the person's fields, or a multi-source response. */
+export type EmailKind = 'verdict' | 'person' | 'multi';
 
 export type HitLevel = 'l1' | 'l2' | 'similarity';
 export interface CacheHit {
@@ -83,13 +83,16 @@ const COUNTERS = [
   'saved_micro_usd',
   'l2_errors',
 ] as const;
-type Counter = (typeof COUNTERS)[number];
+export type Counter = (typeof COUNTERS)[number];
 
 /** Registrable domain (Public Suffix List): "eu.acme.co.uk" → "acme.co.uk". */
 export function registrableDomain(domain: string): string {
   const d = domain.trim().toLowerCase().replace(/\.$/, '');
   return getDomain(d) ?? d;
 }
+
+/** The entry of a company: keyed by registrable domain, so eu.acme.com and acme.com are one company. */
+const companyEntry = (domain: string) => `company:${registrableDomain(domain)}`;
 
 /** Normalised Levenshtein similarity in [0, 1]. */
 export function keySimilarity(a: string, b: string): number {
@@ -100,19 +103,116 @@ export function keySimilarity(a: string, b: string): number {
 const bucketOf = (key: string) => key.replace(/\s+/g, '').slice(0, 2);
 /** Upper bound of candidates compared per similarity lookup. */
 const SIMILARITY_CANDIDATES = 500;
-/** Sorted-set member: the key and its domain (a tab never survives company-key normalisation). */
+/** Index member: the key and its domain (a tab never survives company-key normalisation). */
 const member = (key: string, domain: string) => `${key}\t${domain}`;
+
+/**
+ * Where the L2 entries, the similarity index and the shared counters live. Keys are the cache's own
+ * (`company:acme.com`, `simidx:no`, `stats`); each store maps them into its namespace.
+ */
+export interface CacheStore {
+  get(key: string): Promise<string | null>;
+  /** Stores an entry for ttlS seconds and, when given, adds it to a similarity index bucket. */
+  set(key: string, value: string, ttlS: number, index?: IndexEntry): Promise<void>;
+  /** Members of an index bucket whose score is in [min, max], lowest score first, at most `limit`. */
+  range(bucket: string, min: number, max: number, limit: number): Promise<string[]>;
+  addCounters(counts: ReadonlyArray<readonly [Counter, number]>): Promise<void>;
+  counters(): Promise<Partial<Record<Counter, number>>>;
+}
+
+export interface IndexEntry {
+  bucket: string;
+  score: number;
+  member: string;
+}
+
+/** The services' store: one Redis shared by every instance. */
+export class RedisCacheStore implements CacheStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly key: (...parts: string[]) => string,
+  ) {}
+
+  #entry = (key: string) => this.key('enrich', ...key.split(':'));
+  #stats = () => this.key('enrich', 'cache', 'stats');
+
+  get(key: string): Promise<string | null> {
+    return this.redis.get(this.#entry(key));
+  }
+
+  async set(key: string, value: string, ttlS: number, index?: IndexEntry): Promise<void> {
+    // A pipeline, not MULTI: the entry and its index line need no atomicity, only one round trip.
+    const writes = this.redis.pipeline().set(this.#entry(key), value, 'EX', ttlS);
+    if (index) writes.zadd(this.key('enrich', 'simidx', index.bucket), index.score, index.member);
+    await writes.exec();
+  }
+
+  range(bucket: string, min: number, max: number, limit: number): Promise<string[]> {
+    const top = max === Number.POSITIVE_INFINITY ? '+inf' : max;
+    return this.redis.zrangebyscore(this.key('enrich', 'simidx', bucket), min, top, 'LIMIT', 0, limit);
+  }
+
+  async addCounters(counts: ReadonlyArray<readonly [Counter, number]>): Promise<void> {
+    const tx = this.redis.pipeline();
+    for (const [counter, by] of counts) tx.hincrby(this.#stats(), counter, by);
+    await tx.exec();
+  }
+
+  async counters(): Promise<Partial<Record<Counter, number>>> {
+    const raw = await this.redis.hgetall(this.#stats());
+    return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, Number(v)]));
+  }
+}
+
+/** Embedded mode's store: the same entries, index and counters in this process (no Redis). */
+export class MemoryCacheStore implements CacheStore {
+  readonly #entries = new Map<string, { value: string; expiresAt: number }>();
+  readonly #index = new Map<string, Map<string, number>>();
+  readonly #counters = new Map<Counter, number>();
+
+  async get(key: string): Promise<string | null> {
+    const entry = this.#entries.get(key);
+    if (entry && entry.expiresAt <= Date.now()) this.#entries.delete(key);
+    return entry && entry.expiresAt > Date.now() ? entry.value : null;
+  }
+
+  async set(key: string, value: string, ttlS: number, index?: IndexEntry): Promise<void> {
+    this.#entries.set(key, { value, expiresAt: Date.now() + ttlS * 1000 });
+    if (!index) return;
+    const bucket = this.#index.get(index.bucket) ?? new Map<string, number>();
+    bucket.set(index.member, index.score);
+    this.#index.set(index.bucket, bucket);
+  }
+
+  async range(bucket: string, min: number, max: number, limit: number): Promise<string[]> {
+    const members = [...(this.#index.get(bucket) ?? [])].filter(([, s]) => s >= min && s <= max);
+    // Redis order: by score, then by member.
+    members.sort(([a, x], [b, y]) => x - y || (a < b ? -1 : a > b ? 1 : 0));
+    return members.slice(0, limit).map(([m]) => m);
+  }
+
+  async addCounters(counts: ReadonlyArray<readonly [Counter, number]>): Promise<void> {
+    for (const [counter, by] of counts) this.#counters.set(counter, (this.#counters.get(counter) ?? 0) + by);
+  }
+
+  async counters(): Promise<Partial<Record<Counter, number>>> {
+    return Object.fromEntries(this.#counters);
+  }
+}
 
 export class EnrichmentCache {
   readonly #l1: LRUCache<string, CachedRecord>;
   readonly #pending = new Map<Counter, number>();
   readonly #timer: NodeJS.Timeout;
+  readonly #store: CacheStore;
 
+  /** `redis` null: embedded mode, everything in this process (MemoryCacheStore). */
   constructor(
-    private readonly redis: Redis,
-    private readonly key: (...parts: string[]) => string,
+    redis: Redis | null,
+    key: (...parts: string[]) => string,
     private readonly opts: CacheOptions,
   ) {
+    this.#store = redis ? new RedisCacheStore(redis, key) : new MemoryCacheStore();
     this.#l1 = new LRUCache({ max: opts.l1Max, ttl: opts.l1TtlMs });
     this.#timer = setInterval(() => void this.flush().catch(() => {}), opts.statsFlushMs ?? 1_000);
     this.#timer.unref();
@@ -122,17 +222,18 @@ export class EnrichmentCache {
     return this.opts.similarityThreshold;
   }
 
-  /** A company by domain, else by similar key or same registrable domain. */
+  /**
+   * A company by its registrable domain. Only a lead without a domain is matched by a similar company
+   * key: with a domain, what the providers say about that domain is the answer, whatever similar
+   * company happens to be cached already (that would make a lead's enrichment depend on arrival order).
+   */
   getCompany(domain: string | null, companyKey: string | null): Promise<CacheHit | null> {
-    return this.#orMiss(this.#company(domain, companyKey));
+    if (domain) return this.#orMiss(this.#get(companyEntry(domain)));
+    return this.#orMiss(this.#similar(companyKey));
   }
 
-  async #company(domain: string | null, companyKey: string | null): Promise<CacheHit | null> {
-    if (domain) {
-      const exact = await this.#get(`company:${domain.toLowerCase()}`);
-      if (exact) return exact;
-    }
-    const similar = await this.#similarCompany(domain, companyKey);
+  async #similar(companyKey: string | null): Promise<CacheHit | null> {
+    const similar = companyKey ? await this.#similarCompany(companyKey) : null;
     if (similar) {
       this.#count('similarity_matches', 1);
       this.#saved(similar.record);
@@ -141,18 +242,14 @@ export class EnrichmentCache {
   }
 
   async setCompany(domain: string, record: CachedRecord): Promise<void> {
-    const d = domain.toLowerCase();
-    this.#l1.set(`company:${d}`, record);
-    // A pipeline, not MULTI: the entry and its index lines need no atomicity, only one round trip.
-    const writes = this.redis
-      .pipeline()
-      .set(this.key('enrich', 'company', d), JSON.stringify(record), 'EX', this.opts.l2TtlS);
+    const entry = companyEntry(domain);
+    this.#l1.set(entry, record);
     // Only records with data are offered to similar names: a negative entry speaks for its own domain.
     const key = Object.keys(record.fields).length > 0 ? record.company_key : null;
-    if (key) writes.zadd(this.key('enrich', 'simidx', bucketOf(key)), key.length, member(key, d));
-    const root = registrableDomain(d);
-    if (root !== d) writes.hset(this.key('enrich', 'subdomains'), root, d);
-    await this.#orNothing(writes.exec());
+    const index = key
+      ? { bucket: bucketOf(key), score: key.length, member: member(key, entry.slice('company:'.length)) }
+      : undefined;
+    await this.#orNothing(this.#store.set(entry, JSON.stringify(record), this.opts.l2TtlS, index));
   }
 
   getByEmail(kind: EmailKind, email: string): Promise<CacheHit | null> {
@@ -162,8 +259,7 @@ export class EnrichmentCache {
   async setByEmail(kind: EmailKind, email: string, record: CachedRecord): Promise<void> {
     const key = `${kind}:${email.toLowerCase()}`;
     this.#l1.set(key, record);
-    const l2Key = this.key('enrich', ...key.split(':'));
-    await this.#orNothing(this.redis.set(l2Key, JSON.stringify(record), 'EX', this.opts.l2TtlS));
+    await this.#orNothing(this.#store.set(key, JSON.stringify(record), this.opts.l2TtlS));
   }
 
   /**
@@ -199,7 +295,7 @@ export class EnrichmentCache {
     }
     this.#count('l1_misses', 1);
     const t2 = performance.now();
-    const raw = await this.redis.get(this.key('enrich', ...cacheKey.split(':')));
+    const raw = await this.#store.get(cacheKey);
     this.#latency('l2_latency_us', t2);
     if (raw === null) {
       this.#count('l2_misses', 1);
@@ -216,39 +312,28 @@ export class EnrichmentCache {
   async #peek(cacheKey: string): Promise<CachedRecord | null> {
     const local = this.#l1.get(cacheKey);
     if (local) return local;
-    const raw = await this.redis.get(this.key('enrich', ...cacheKey.split(':')));
+    const raw = await this.#store.get(cacheKey);
     if (raw === null) return null;
     const record = JSON.parse(raw) as CachedRecord;
     this.#l1.set(cacheKey, record);
     return record;
   }
 
-  async #similarCompany(domain: string | null, companyKey: string | null): Promise<CacheHit | null> {
-    if (domain) {
-      const d = domain.toLowerCase();
-      const root = registrableDomain(d);
-      // Same registrable domain: the root itself, or a subdomain of it that was cached earlier.
-      const sibling = root !== d ? root : await this.redis.hget(this.key('enrich', 'subdomains'), root);
-      if (sibling && sibling !== d) {
-        const record = await this.#peek(`company:${sibling}`);
-        if (record) return { level: 'similarity', record, key: `company:${sibling}`, similarity: 1 };
-      }
-    }
-    if (!companyKey) return null;
+  async #similarCompany(companyKey: string): Promise<CacheHit | null> {
     const t = this.opts.similarityThreshold;
-    const candidates = await this.redis.zrangebyscore(
-      this.key('enrich', 'simidx', bucketOf(companyKey)),
+    const candidates = await this.#store.range(
+      bucketOf(companyKey),
       Math.floor(companyKey.length * t),
-      t > 0 ? Math.ceil(companyKey.length / t) : '+inf',
-      'LIMIT',
-      0,
+      t > 0 ? Math.ceil(companyKey.length / t) : Number.POSITIVE_INFINITY,
       SIMILARITY_CANDIDATES,
     );
     let best: { domain: string; score: number } | null = null;
     for (const entry of candidates) {
       const [key = '', candidateDomain = ''] = entry.split('\t');
       const score = keySimilarity(companyKey, key);
-      if (score >= t && (!best || score > best.score)) best = { domain: candidateDomain, score };
+      // Ties go to the smaller domain, so the pick does not depend on which was indexed first.
+      const better = !best || score > best.score || (score === best.score && candidateDomain < best.domain);
+      if (score >= t && better) best = { domain: candidateDomain, score };
     }
     if (!best) return null;
     const record = await this.#peek(`company:${best.domain}`);
@@ -275,10 +360,8 @@ export class EnrichmentCache {
     if (this.#pending.size === 0) return;
     const batch = [...this.#pending];
     this.#pending.clear();
-    const tx = this.redis.pipeline();
-    for (const [counter, by] of batch) tx.hincrby(this.key('enrich', 'cache', 'stats'), counter, by);
     try {
-      await tx.exec();
+      await this.#store.addCounters(batch);
     } catch (err) {
       // Put them back so the next flush retries: counts are never silently lost.
       for (const [counter, by] of batch) this.#count(counter, by);
@@ -289,8 +372,8 @@ export class EnrichmentCache {
   /** The cluster-wide figures, computed from the shared counters. */
   async stats(): Promise<CacheStats> {
     await this.flush();
-    const raw = await this.redis.hgetall(this.key('enrich', 'cache', 'stats'));
-    const n = (c: Counter) => Number(raw[c] ?? 0);
+    const raw = await this.#store.counters();
+    const n = (c: Counter) => raw[c] ?? 0;
     const level = (hits: number, misses: number, latencyUs: number): LevelStats => ({
       hit_rate: hits + misses ? hits / (hits + misses) : 0,
       avg_latency_ms: hits + misses ? latencyUs / 1000 / (hits + misses) : 0,

@@ -84,6 +84,11 @@ export const EnrichConfig = BaseConfig.extend({
   DNS_TIMEOUT_MS: int(2_000),
 });
 export type EnrichSettings = z.infer<typeof EnrichConfig>;
+/** What enrichment itself reads: embedded mode has no Kafka, registry or ClickHouse to name. */
+export type EnrichCoreSettings = Omit<
+  EnrichSettings,
+  'KAFKA_BROKERS' | 'SCHEMA_REGISTRY_URL' | 'CLICKHOUSE_URL'
+>;
 
 const RATE_KEY = {
   apollo: 'ENRICH_RATE_APOLLO',
@@ -99,7 +104,7 @@ const COST_KEY = {
 } as const;
 
 /** The call policy of one provider, from the settings. */
-export function providerPolicy(cfg: EnrichSettings, provider: ProviderName): ProviderPolicy {
+export function providerPolicy(cfg: EnrichCoreSettings, provider: ProviderName): ProviderPolicy {
   return {
     timeoutMs: cfg.ENRICH_TIMEOUT_MS,
     maxRetries: cfg.ENRICH_MAX_RETRIES,
@@ -113,7 +118,7 @@ export function providerPolicy(cfg: EnrichSettings, provider: ProviderName): Pro
   };
 }
 
-export function reliabilities(cfg: EnrichSettings): Record<ProviderName, number> {
+export function reliabilities(cfg: EnrichCoreSettings): Record<ProviderName, number> {
   const [apollo = 0.9, clearbit = 0.95, hunter = 0.9, snov = 0.8] = cfg.ENRICH_RELIABILITY;
   return { apollo, clearbit, hunter, snov };
 }

@@ -2,10 +2,11 @@ import type { Redis } from 'ioredis';
 import { keyspace } from '../lib/redis.ts';
 import { EnrichmentCache } from './cache.ts';
 import { BufferedCallLog } from './call-log.ts';
-import { type EnrichSettings, reliabilities } from './config.ts';
+import { type EnrichCoreSettings, reliabilities } from './config.ts';
 import { Enricher } from './enricher.ts';
 import type { ProviderAdapter } from './providers/adapter.ts';
 import { createAdapters } from './providers/index.ts';
+import { RateLimiter } from './rate-limit.ts';
 import { DnsTechnographics } from './technographics.ts';
 import type { ProviderName } from './types.ts';
 
@@ -18,14 +19,29 @@ export interface EnrichContext {
   close(): Promise<void>;
 }
 
+export interface EnrichContextOptions {
+  dns?: DnsTechnographics | null;
+  calls?: BufferedCallLog;
+  /** Only these providers are asked (embedded mode with keys for some of them); default all four. */
+  providers?: readonly ProviderName[];
+}
+
+/**
+ * The enricher and what it stands on. With a Redis connection the L2 cache, similarity index, cache
+ * counters and rate-limit buckets are shared by every instance; with `redis` null (embedded mode) they
+ * live in this process, behind the same interfaces, so the enrichment logic is the same code.
+ */
 export function createEnrichContext(
-  cfg: EnrichSettings,
-  redis: Redis,
-  opts: { dns?: DnsTechnographics | null; calls?: BufferedCallLog } = {},
+  cfg: EnrichCoreSettings,
+  redis: Redis | null,
+  opts: EnrichContextOptions = {},
 ): EnrichContext {
   const key = keyspace(cfg.LEEDRUSH_PREFIX);
   const calls = opts.calls ?? new BufferedCallLog();
-  const adapters = createAdapters(cfg, redis, key, calls);
+  const all = createAdapters(cfg, new RateLimiter(redis, key), calls);
+  const adapters = opts.providers
+    ? new Map([...all].filter(([name]) => opts.providers?.includes(name)))
+    : all;
   const cache = new EnrichmentCache(redis, key, {
     l1Max: cfg.ENRICH_L1_MAX,
     l1TtlMs: cfg.ENRICH_L1_TTL_MS,

@@ -1,29 +1,28 @@
 /**
- * One lead's enrichment: what the input already says, then the caches (person by email, company by
- * domain or similar name), then the provider waterfall for what is still missing, then DNS
- * technographics — producing the Enrichment record in which every field names its source.
+ * One lead's enrichment: what the input already says, then records of the email verdict, the person
+ * (by email) and the company (by registrable domain, or a similar name without one), each from the
+ * caches or else the provider waterfall, then DNS technographics — producing the Enrichment record in
+ * which every field names its source.
  * Multi-source validation asks every provider at once and scores their agreement (consensus.ts).
  */
 import type { Enrichment } from '../../schemas/generated.ts';
-import type { CachedRecord, CacheHit, EnrichmentCache, HitLevel } from './cache.ts';
+import {
+  type CachedRecord,
+  type CacheHit,
+  type EnrichmentCache,
+  type HitLevel,
+  registrableDomain,
+} from './cache.ts';
 import type { CacheLevel } from './call-log.ts';
 import { buildConsensus, type Consensus, LEAD_FIELDS, type SourceAnswer } from './consensus.ts';
 import { type LookupKeys, lookupKeys, verdictOf } from './eligibility.ts';
 import type { Spent } from './http.ts';
 import { companyKey as toCompanyKey } from './normalize.ts';
-import { addSpent, type Operation, type PersonQuery, type ProviderAdapter } from './providers/adapter.ts';
+import type { Operation, PersonQuery, ProviderAdapter } from './providers/adapter.ts';
 import type { DnsTechnographics } from './technographics.ts';
+import { answerFields, type Field, type FieldValue, type FieldValues, type ProviderName } from './types.ts';
 import {
-  answerFields,
-  COMPANY_FIELDS,
-  type Field,
-  type FieldValue,
-  type FieldValues,
-  PERSON_FIELDS,
-  type ProviderName,
-} from './types.ts';
-import {
-  emptyOutcome,
+  GROUPS,
   type Known,
   type ProviderFailure,
   runWaterfall,
@@ -87,11 +86,34 @@ export const API_SOURCE_NAME: Record<ProviderName, string> = {
 };
 
 const LEVEL_RANK: Record<HitLevel, number> = { l1: 0, l2: 1, similarity: 2 };
-const EMAIL_AND_PERSON: readonly Field[] = ['email', ...PERSON_FIELDS];
 
+/** How one record reached a lead: from the cache, computed by this lead, or shared by a concurrent one. */
+interface Served {
+  record: CachedRecord;
+  hit: CacheHit | null;
+  /** Set when this lead asked the providers for the record. */
+  outcome: WaterfallOutcome | null;
+}
+
+const NOTHING: Served = {
+  record: { fields: {}, sources: {}, calls: 0, cost_usd: 0, stored_at: 0 },
+  hit: null,
+  outcome: null,
+};
+
+/**
+ * A lead's enrichment is a function of the lead and of what the providers answer, never of which
+ * leads came before it. So every provider-backed part is a record computed from its key alone —
+ * the email verdict and the person by email, the company by registrable domain — the same whether
+ * it is computed now, read from L1/L2, or shared with a concurrent lead, and merged in a fixed order:
+ * the lead's own values, then the verdict, the person (with the company data person answers carry),
+ * the company, and DNS technographics. A record is asked for only while the lead leaves one of its
+ * target fields open. Only a lead without a company domain depends on history: its company can come
+ * only from a cached company with a similar name (cache.ts).
+ */
 export class Enricher {
-  /** Companies being enriched in this process right now, so concurrent leads of one company pay once. */
-  readonly #companies = new Map<string, Promise<void>>();
+  /** Records being computed in this process right now, so concurrent leads of one key pay once. */
+  readonly #running = new Map<string, Promise<CachedRecord>>();
   readonly #targetFields: Field[];
 
   constructor(
@@ -106,114 +128,130 @@ export class Enricher {
   async enrich(lead: LeadInput): Promise<EnrichOutcome> {
     const keys = lookupKeys({ ...lead, linkedin: lead.linkedin_url });
     const companyKey = lead.company_key || (lead.company_name ? toCompanyKey(lead.company_name) : null);
-    const known = fromInput(lead);
-    const hits: CacheHit[] = [];
-    const skip = new Set<Operation>();
-    // The caches are consulted only for what the input leaves open: a complete lead costs no lookup.
-    const open = (group: Operation) => this.opts.targets[group].some((f) => known.fields[f] === undefined);
+    const result = fromInput(lead);
+    const served: Served[] = [];
+    // A complete lead costs no lookup: each record is consulted only for what is still open.
+    const open = (group: Operation) => this.opts.targets[group].some((f) => result.fields[f] === undefined);
+    const use = (s: Served) => {
+      served.push(s);
+      absorb(result, s.record);
+    };
 
-    const personHit =
-      keys.email && (open('person') || open('email'))
-        ? await this.cache.getByEmail('person', keys.email)
-        : null;
-    if (personHit) {
-      hits.push(personHit);
-      absorb(known, personHit.record);
-      skip.add('person').add('email');
+    if (keys.email && open('email')) {
+      use(await this.#byEmail('verdict', keys.email, ['email']));
     }
-    let release: (() => void) | null = null;
-    let companyHit: CacheHit | null = null;
-    if ((keys.domain || companyKey) && open('company')) {
-      companyHit = await this.cache.getCompany(keys.domain, companyKey);
-      if (!companyHit && keys.domain) {
-        // Another lead of this company is being enriched right now: wait for it, then read its result.
-        const running = this.#companies.get(keys.domain);
-        if (running) {
-          await running;
-          companyHit = await this.cache.getCompany(keys.domain, companyKey);
-        } else {
-          release = this.#claimCompany(keys.domain);
-        }
+    if (open('person')) {
+      if (keys.email) use(await this.#byEmail('person', keys.email, ['person']));
+      else if (lead.linkedin_url) use(await this.#personByLinkedin(lead, keys));
+    }
+    if (open('company')) {
+      if (keys.domain) use(await this.#company(keys.domain));
+      else if (companyKey) {
+        const hit = await this.cache.getCompany(null, companyKey);
+        if (hit) use({ record: hit.record, hit, outcome: null });
       }
     }
-    if (companyHit) {
-      hits.push(companyHit);
-      absorb(known, companyHit.record);
-      skip.add('company');
-    }
+    if (keys.domain && this.dns) await this.#addTechnographics(keys.domain, result);
 
-    try {
-      const stillOpen = (['email', 'person', 'company'] as const).some((g) => !skip.has(g) && open(g));
-      const outcome =
-        keys.paid && stillOpen
-          ? await runWaterfall(
-              this.adapters,
-              { person: personQuery(lead, keys), domain: keys.domain, skip },
-              known,
-              this.opts,
-            )
-          : emptyOutcome(known);
-      const result: Known = { fields: { ...outcome.fields }, sources: { ...outcome.sources } };
-      if (!companyHit && keys.domain && this.dns) await this.#addTechnographics(keys.domain, result);
-      await this.#remember(keys, { person: !personHit, company: !companyHit }, outcome, result, companyKey);
-      return {
-        enrichment: this.#toEnrichment(result, cacheLevel(hits, outcome.calls)),
-        failures: outcome.failures,
-        spent: { calls: outcome.calls, cost_usd: outcome.cost_usd },
-        unmatchable: !keys.paid,
-      };
-    } finally {
-      release?.();
-    }
+    const outcomes = served.flatMap((s) => (s.outcome ? [s.outcome] : []));
+    const calls = outcomes.reduce((n, o) => n + o.calls, 0);
+    const hits = served.flatMap((s) => (s.hit ? [s.hit] : []));
+    return {
+      enrichment: this.#toEnrichment(result, cacheLevel(hits, calls)),
+      failures: outcomes.flatMap((o) => o.failures),
+      spent: { calls, cost_usd: outcomes.reduce((n, o) => n + o.cost_usd, 0) },
+      unmatchable: !keys.paid,
+    };
+  }
+
+  /** The email verdict or the person behind an address: asked with the address alone, its key. */
+  #byEmail(kind: 'verdict' | 'person', email: string, groups: Operation[]): Promise<Served> {
+    return this.#served(
+      `${kind}:${email}`,
+      () => this.cache.getByEmail(kind, email),
+      () => this.#ask(groups, { email }, null, null),
+      (rec) => this.cache.setByEmail(kind, email, rec),
+    );
+  }
+
+  /** A company by its registrable domain, asked without any person in it. */
+  #company(domain: string): Promise<Served> {
+    const root = registrableDomain(domain);
+    return this.#served(
+      `company:${root}`,
+      () => this.cache.getCompany(root, null),
+      () => this.#ask(['company'], null, root, (fields) => companyKeyOf(fields)),
+      (rec) => this.cache.setCompany(root, rec),
+    );
+  }
+
+  /** Without an email there is no key to cache by: the lead's own LinkedIn query, every time. */
+  async #personByLinkedin(lead: LeadInput, keys: LookupKeys): Promise<Served> {
+    const query = personQuery(lead, keys);
+    if (!query) return NOTHING;
+    const { outcome, record } = await this.#ask(['person'], query, null, null);
+    return { record, hit: null, outcome };
   }
 
   /**
-   * Stores what the providers taught us. A record with provider data is kept; so is an empty one when
-   * every provider asked answered "unknown" (a negative entry that saves asking again), but not when a
-   * provider failed, so an outage is retried later instead of being remembered as "nothing".
+   * The cached record, else the one a concurrent lead of this process is computing, else computed
+   * here and stored. A record with provider data is stored; so is an empty one when every provider
+   * asked answered "unknown" (a negative entry that saves asking again), but not when a provider
+   * failed, so an outage is retried later instead of being remembered as "nothing".
    */
-  async #remember(
-    keys: LookupKeys,
-    fresh: { person: boolean; company: boolean },
-    outcome: WaterfallOutcome,
-    result: Known,
-    companyKey: string | null,
-  ): Promise<void> {
-    const failed = (...groups: Operation[]) => outcome.failures.some((f) => groups.includes(f.operation));
-    const personAsked = outcome.asked.has('person') || outcome.asked.has('email');
-    if (keys.email && fresh.person && personAsked) {
-      const rec = record(
-        result,
-        EMAIL_AND_PERSON,
-        addSpent(outcome.spentBy.person, outcome.spentBy.email),
-        null,
-      );
-      if (Object.keys(rec.fields).length > 0 || !failed('person', 'email')) {
-        await this.cache.setByEmail('person', keys.email, rec);
-      }
+  async #served(
+    key: string,
+    read: () => Promise<CacheHit | null>,
+    compute: () => Promise<{ outcome: WaterfallOutcome; record: CachedRecord }>,
+    store: (rec: CachedRecord) => Promise<void>,
+  ): Promise<Served> {
+    const hit = await read();
+    if (hit) return { record: hit.record, hit, outcome: null };
+    const running = this.#running.get(key);
+    if (running) {
+      const record = await running;
+      const stored = await read();
+      return stored ? { record: stored.record, hit: stored, outcome: null } : { ...NOTHING, record };
     }
-    if (keys.domain && fresh.company && (outcome.asked.has('company') || hasAny(result, COMPANY_FIELDS))) {
-      const name = result.fields.company;
-      const key = companyKey ?? (typeof name === 'string' ? toCompanyKey(name) : null);
-      const rec = record(result, COMPANY_FIELDS, outcome.spentBy.company, key);
-      if (Object.keys(rec.fields).length > 0 || !failed('company'))
-        await this.cache.setCompany(keys.domain, rec);
+    const work = compute().then(async (done) => {
+      const { outcome, record } = done;
+      const remember = Object.keys(record.fields).length > 0 || outcome.failures.length === 0;
+      if (outcome.asked.size > 0 && remember) await store(record);
+      return done;
+    });
+    this.#running.set(
+      key,
+      work.then((d) => d.record),
+    );
+    try {
+      const { outcome, record } = await work;
+      return { record, hit: null, outcome };
+    } finally {
+      this.#running.delete(key);
     }
   }
 
-  /** Marks a domain's company as being enriched by this process; the returned function ends that. */
-  #claimCompany(domain: string): () => void {
-    let done = () => {};
-    this.#companies.set(
-      domain,
-      new Promise<void>((resolve) => {
-        done = resolve;
-      }),
-    );
-    return () => {
-      this.#companies.delete(domain);
-      done();
+  /** Runs the waterfall for some groups from nothing known, so the answer depends only on the query. */
+  async #ask(
+    groups: Operation[],
+    person: PersonQuery | null,
+    domain: string | null,
+    companyKey: ((fields: FieldValues) => string | null) | null,
+  ): Promise<{ outcome: WaterfallOutcome; record: CachedRecord }> {
+    const skip = new Set(GROUPS.filter((g) => !groups.includes(g)));
+    const outcome = await runWaterfall(this.adapters, { person, domain, skip }, emptyKnown(), this.opts);
+    // The domain asked about is the key, not something learnt: an answer echoing only it is "unknown".
+    const { domain: _asked, ...fields } = outcome.fields;
+    const { domain: _source, ...sources } = outcome.sources;
+    const record: CachedRecord = {
+      fields: domain ? fields : outcome.fields,
+      sources: domain ? sources : outcome.sources,
+      calls: outcome.calls,
+      cost_usd: outcome.cost_usd,
+      company_key: companyKey?.(outcome.fields) ?? null,
+      stored_at: Date.now(),
     };
+    return { outcome, record };
   }
 
   /** Asks every provider about one email and scores their agreement (API: /validation/multi-source). */
@@ -392,28 +430,12 @@ function absorb(known: Known, rec: CachedRecord): void {
   }
 }
 
-/** The provider-sourced part of a result, as a cache record. Input values are the lead's, not cached. */
-function record(r: Known, fields: readonly Field[], spent: Spent, companyKey: string | null): CachedRecord {
-  const out: CachedRecord = {
-    fields: {},
-    sources: {},
-    calls: spent.calls,
-    cost_usd: spent.cost_usd,
-    company_key: companyKey,
-    stored_at: Date.now(),
-  };
-  for (const field of fields) {
-    const source = r.sources[field];
-    const value = r.fields[field];
-    if (!source || source === 'input' || value === undefined) continue;
-    out.fields[field] = value;
-    out.sources[field] = source;
-  }
-  return out;
-}
+const emptyKnown = (): Known => ({ fields: {}, sources: {} });
 
-const hasAny = (r: Known, fields: readonly Field[]) =>
-  fields.some((f) => r.sources[f] !== undefined && r.sources[f] !== 'input');
+/** The key similar names are matched against: the providers' own name of the company. */
+function companyKeyOf(fields: FieldValues): string | null {
+  return typeof fields.company === 'string' ? toCompanyKey(fields.company) : null;
+}
 
 function cacheLevel(hits: CacheHit[], calls: number): CacheLevel {
   if (calls > 0) return 'provider';

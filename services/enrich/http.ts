@@ -1,6 +1,8 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { request } from 'undici';
 import { CircuitBreaker } from './breaker.ts';
 import type { CacheLevel, CallLog } from './call-log.ts';
-import { type RateLimit, type RedisRateLimiter, sleep } from './rate-limit.ts';
+import { type RateLimit, type RateLimiter, sleep } from './rate-limit.ts';
 import type { ProviderName } from './types.ts';
 
 /** How one provider is called: limits, costs and retry policy. */
@@ -37,12 +39,12 @@ export interface Spent {
 
 export type ProviderResponse = Spent &
   (
-    | { ok: true; status: number; body: unknown; headers: Headers }
+    | { ok: true; status: number; body: unknown; headers: IncomingHttpHeaders }
     | { ok: false; reason: FailureReason; status: number; detail: string }
   );
 
 type Attempt =
-  | { ok: true; status: number; body: unknown; headers: Headers }
+  | { ok: true; status: number; body: unknown; headers: IncomingHttpHeaders }
   | { ok: false; reason: FailureReason; status: number; detail: string };
 
 /** Why a call produced no usable response. */
@@ -68,7 +70,7 @@ export class ProviderHttp {
   constructor(
     readonly provider: ProviderName,
     readonly policy: ProviderPolicy,
-    private readonly limiter: RedisRateLimiter,
+    private readonly limiter: RateLimiter,
     private readonly log: CallLog,
     random: () => number = Math.random,
   ) {
@@ -144,36 +146,44 @@ export class ProviderHttp {
         error,
       });
     };
-    let res: Response;
+    // undici's request rather than fetch: measured against the sandbox, fetch spent about twice the CPU
+    // per call (WHATWG streams and Headers), and enrich makes one to three calls per lead.
+    const signal = AbortSignal.timeout(this.policy.timeoutMs);
+    let res: Awaited<ReturnType<typeof request>>;
     let body: unknown;
     try {
-      res = await fetch(req.url, {
+      res = await request(req.url, {
         method: req.method,
         headers: { accept: 'application/json', ...encodeHeaders(req.body), ...req.headers },
         body: encodeBody(req.body),
-        signal: AbortSignal.timeout(this.policy.timeoutMs),
+        signal,
       });
-      const text = await res.text();
+      const text = await res.body.text();
       body = text ? parseJson(text) : null;
     } catch (err) {
-      const timedOut = err instanceof DOMException && err.name === 'TimeoutError';
+      const timedOut = signal.aborted;
       const reason: FailureReason = timedOut ? 'timeout' : 'network';
       const detail = timedOut ? `no answer within ${this.policy.timeoutMs} ms` : String(err);
       record(0, reason);
       return { response: { ok: false, reason, status: 0, detail }, retryAfterMs: null, cost };
     }
-    const failure = classify(res.status);
-    record(res.status, failure ?? '');
+    const status = res.statusCode;
+    const failure = classify(status);
+    record(status, failure ?? '');
     if (!failure) {
       return {
-        response: { ok: true, status: res.status, body, headers: res.headers },
+        response: { ok: true, status, body, headers: res.headers },
         retryAfterMs: null,
         cost,
       };
     }
     return {
-      response: { ok: false, reason: failure, status: res.status, detail: describe(body, res.status) },
-      retryAfterMs: parseRetryAfter(res.headers.get('retry-after'), Date.now(), this.policy.retryMaxMs),
+      response: { ok: false, reason: failure, status, detail: describe(body, status) },
+      retryAfterMs: parseRetryAfter(
+        headerValue(res.headers['retry-after']),
+        Date.now(),
+        this.policy.retryMaxMs,
+      ),
       cost,
     };
   }
@@ -204,6 +214,9 @@ export function parseRetryAfter(value: string | null, nowMs: number, capMs: numb
   if (Number.isNaN(at)) return null;
   return Math.min(capMs, Math.max(0, at - nowMs));
 }
+
+const headerValue = (v: string | string[] | undefined): string | null =>
+  v === undefined ? null : Array.isArray(v) ? (v[0] ?? null) : v;
 
 function encodeHeaders(body: ProviderRequest['body']): Record<string, string> {
   if (!body) return {};

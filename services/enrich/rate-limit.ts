@@ -39,10 +39,15 @@ export interface RateLimit {
 
 export type Acquired = { ok: true; waitedMs: number } | { ok: false; waitMs: number };
 
+/** One token bucket per provider: tryTake takes a token (0) or says how many ms until one is free. */
+export interface TokenBuckets {
+  tryTake(bucket: string, limit: RateLimit): Promise<number>;
+}
+
 type WithTakeToken = { leedrushTakeToken(key: string, rate: string, burst: string): Promise<number> };
 
-/** Shared per-provider rate limit. */
-export class RedisRateLimiter {
+/** The services' buckets: in Redis, so every instance draws from the same allowance. */
+export class RedisTokenBuckets implements TokenBuckets {
   readonly #redis: WithTakeToken;
 
   constructor(
@@ -54,7 +59,6 @@ export class RedisRateLimiter {
     this.#redis = redis as unknown as WithTakeToken;
   }
 
-  /** Takes one token, or tells how long until one is free. */
   async tryTake(bucket: string, limit: RateLimit): Promise<number> {
     const wait = await this.#redis.leedrushTakeToken(
       this.key('enrich', 'ratelimit', bucket),
@@ -62,6 +66,34 @@ export class RedisRateLimiter {
       String(Math.max(1, limit.burst)),
     );
     return Number(wait);
+  }
+}
+
+/** Embedded mode's buckets: the same rule as TAKE_TOKEN, for the one process that calls. */
+export class MemoryTokenBuckets implements TokenBuckets {
+  readonly #state = new Map<string, { tokens: number; ts: number }>();
+
+  async tryTake(bucket: string, limit: RateLimit): Promise<number> {
+    const burst = Math.max(1, limit.burst);
+    const now = Date.now();
+    const state = this.#state.get(bucket) ?? { tokens: burst, ts: now };
+    state.tokens = Math.min(burst, state.tokens + ((now - state.ts) * limit.perSecond) / 1000);
+    state.ts = now;
+    this.#state.set(bucket, state);
+    if (state.tokens >= 1) {
+      state.tokens -= 1;
+      return 0;
+    }
+    return Math.ceil(((1 - state.tokens) * 1000) / limit.perSecond);
+  }
+}
+
+/** Per-provider rate limit over shared buckets (Redis) or this process's (`redis` null: embedded mode). */
+export class RateLimiter {
+  readonly #buckets: TokenBuckets;
+
+  constructor(redis: Redis | null, key: (...parts: string[]) => string) {
+    this.#buckets = redis ? new RedisTokenBuckets(redis, key) : new MemoryTokenBuckets();
   }
 
   /**
@@ -71,7 +103,7 @@ export class RedisRateLimiter {
   async take(bucket: string, limit: RateLimit, maxWaitMs: number, signal?: AbortSignal): Promise<Acquired> {
     let waited = 0;
     for (;;) {
-      const wait = await this.tryTake(bucket, limit);
+      const wait = await this.#buckets.tryTake(bucket, limit);
       if (wait === 0) return { ok: true, waitedMs: waited };
       if (waited + wait > maxWaitMs || signal?.aborted) return { ok: false, waitMs: wait };
       await sleep(wait);

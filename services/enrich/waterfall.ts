@@ -53,7 +53,8 @@ export interface WaterfallOutcome extends Known, Spent {
   spentBy: Record<Operation, Spent>;
 }
 
-const GROUPS: readonly Operation[] = ['email', 'person', 'company'];
+/** The groups in the order the waterfall fills them. */
+export const GROUPS: readonly Operation[] = ['email', 'person', 'company'];
 
 export async function runWaterfall(
   adapters: ReadonlyMap<ProviderName, ProviderAdapter>,

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SANDBOX_KEYS, startSandbox } from '../../services/enrich/sandbox/server.ts';
 import type { LeadObject } from '../../services/lib/lead-object.ts';
 import { type DnsServer, startDnsServer } from '../support/dns-server.ts';
 
@@ -122,7 +123,33 @@ describe('leedrush run (embedded mode)', () => {
     expect(byRow.get(0)?.contact.email_status).toBe('deliverable');
     expect(byRow.get(2)?.status).toBe('INVALID');
     expect(byRow.get(2)?.contact.email_status).toBe('invalid_domain');
-    expect(run.stderr).toMatch(/enrichment: sandbox data \(no provider keys configured\)/);
+    // No provider key: the sandbox providers ran in the process for this run (and were closed: it exited).
+    const enrichment =
+      /enrichment: sandbox providers started at http:\/\/127\.0\.0\.1:\d+ for this run \(no provider keys configured\); (\d+) provider calls/.exec(
+        run.stderr,
+      );
+    expect(enrichment, run.stderr).not.toBeNull();
+    expect(Number(enrichment?.[1])).toBeGreaterThan(0);
+    expect(leads.some((l) => l.account.technologies.length > 0 || l.account.signals.length > 0)).toBe(true);
+  });
+
+  it('calls the providers whose keys are set, at their configured addresses, and only those', async () => {
+    const provider = await startSandbox();
+    try {
+      const run = await leedrush(['run', 'leads.csv', '--out', 'live.csv'], {
+        APOLLO_API_KEY: SANDBOX_KEYS.apollo,
+        APOLLO_BASE_URL: provider.url,
+      });
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stderr).toMatch(
+        /enrichment: live providers apollo \(keys from the environment\); [1-9]\d* provider calls/,
+      );
+      const asked = provider.state.requests;
+      expect(Object.values(asked.apollo).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+      for (const other of ['clearbit', 'hunter', 'snov'] as const) expect(asked[other]).toEqual({});
+    } finally {
+      await provider.close();
+    }
   });
 
   it('writes only the qualified leads by default, formula cells neutralised', async () => {

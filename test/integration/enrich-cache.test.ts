@@ -108,45 +108,53 @@ describe('shared L2 cache', () => {
 });
 
 describe('similarity matches', () => {
-  it('reuse a cached company for a similar company key or the same registrable domain, and count it', async () => {
+  /** A lead with a free-mail address: no company domain, only the company's name. */
+  const nameOnly = (email: string, company: string) => lead(email, { company_name: company, domain: null });
+
+  it('serve a lead without a company domain from a cached company with a similar key, and count it', async () => {
     const [a, b] = deployment('sim');
     const seeded = await a.enricher.enrich(lead('anna.lee@northwind.com', { company_name: 'Northwind' }));
     expect(seeded.enrichment.cache_level).toBe('provider');
     const afterSeed = sandboxCalls();
 
-    // A typo of the name at another domain: similarity 1 − 1/9 ≥ 0.85.
+    // A subdomain is the same company: one entry per registrable domain.
+    const sub = await b.enricher.enrich(lead('carla.diaz@eu.northwind.com'));
+    expect(sub.enrichment.cache_level).toBe('l2');
+    expect(sub.enrichment.industry).toBe(seeded.enrichment.industry);
+
+    // A typo of the name, no domain: similarity 1 − 1/9 ≥ 0.85.
     expect(keySimilarity('northwindd', 'northwind')).toBeGreaterThanOrEqual(0.85);
-    const typo = await b.enricher.enrich(
-      lead('ben.moss@northwind-group.com', { company_name: 'Northwindd Inc' }),
-    );
+    const typo = await b.enricher.enrich(nameOnly('ben.moss@gmail.com', 'Northwindd Inc'));
     expect(typo.enrichment.cache_level).toBe('similarity');
     expect(typo.enrichment.industry).toBe(seeded.enrichment.industry);
-
-    // A subdomain of the cached company's domain.
-    const sub = await b.enricher.enrich(lead('carla.diaz@eu.northwind.com'));
-    expect(sub.enrichment.cache_level).toBe('similarity');
     expect(sandboxCalls()).toBe(afterSeed);
 
-    // Not similar enough: the providers are asked.
+    // Not similar enough, and no domain to ask about: nothing.
     expect(keySimilarity('northway partners', 'northwind')).toBeLessThan(0.85);
-    const other = await b.enricher.enrich(
-      lead('dan.fox@northway.com', { company_name: 'Northway Partners' }),
+    const other = await b.enricher.enrich(nameOnly('dan.fox@gmail.com', 'Northway Partners'));
+    expect(other.enrichment.cache_level).toBe('none');
+    expect(other.enrichment.industry).toBeNull();
+    expect(sandboxCalls()).toBe(afterSeed);
+
+    // With a domain of its own, a similar name does not borrow another company: its domain is asked.
+    const ownDomain = await b.enricher.enrich(
+      lead('eve.hart@northwind-group.com', { company_name: 'Northwindd Inc' }),
     );
-    expect(other.enrichment.cache_level).toBe('provider');
+    expect(ownDomain.enrichment.cache_level).toBe('provider');
     expect(sandboxCalls()).toBeGreaterThan(afterSeed);
 
     await a.cache.flush();
     const stats = await b.cache.stats();
-    expect(stats.similarity_matches.total).toBe(2);
+    expect(stats.similarity_matches.total).toBe(1);
     expect(stats.cost_savings.api_calls_saved).toBe(2 * seeded.spent.calls);
   });
 
   it('honours a configured threshold', async () => {
     const [a, b] = deployment('simstrict', { ENRICH_SIMILARITY_THRESHOLD: '0.95' });
     await a.enricher.enrich(lead('anna.lee@contoso.com', { company_name: 'Contoso' }));
-    const near = await b.enricher.enrich(lead('ben.moss@contoso-labs.com', { company_name: 'Contosso' }));
+    const near = await b.enricher.enrich(nameOnly('ben.moss@gmail.com', 'Contosso'));
     expect(keySimilarity('contosso', 'contoso')).toBeLessThan(0.95);
-    expect(near.enrichment.cache_level).toBe('provider');
+    expect(near.enrichment.cache_level).toBe('none');
     expect((await b.cache.stats()).similarity_matches).toEqual({ total: 0, threshold: 0.95 });
   });
 });

@@ -1,8 +1,7 @@
-import type { Redis } from 'ioredis';
 import type { CallLog } from '../call-log.ts';
-import { type EnrichSettings, providerPolicy } from '../config.ts';
+import { type EnrichCoreSettings, providerPolicy } from '../config.ts';
 import { ProviderHttp } from '../http.ts';
-import { RedisRateLimiter } from '../rate-limit.ts';
+import type { RateLimiter } from '../rate-limit.ts';
 import type { ProviderName } from '../types.ts';
 import type { ProviderAdapter } from './adapter.ts';
 import { ApolloAdapter } from './apollo.ts';
@@ -10,14 +9,12 @@ import { ClearbitAdapter } from './clearbit.ts';
 import { HunterAdapter } from './hunter.ts';
 import { SnovAdapter } from './snov.ts';
 
-/** The four adapters, each with its own resilient HTTP layer over the shared Redis rate limit. */
+/** The four adapters, each with its own resilient HTTP layer over the one rate limiter. */
 export function createAdapters(
-  cfg: EnrichSettings,
-  redis: Redis,
-  key: (...parts: string[]) => string,
+  cfg: EnrichCoreSettings,
+  limiter: RateLimiter,
   log: CallLog,
 ): Map<ProviderName, ProviderAdapter> {
-  const limiter = new RedisRateLimiter(redis, key);
   const http = (p: ProviderName) => new ProviderHttp(p, providerPolicy(cfg, p), limiter, log);
   const adapters: ProviderAdapter[] = [
     new ApolloAdapter(http('apollo'), cfg.APOLLO_BASE_URL, cfg.APOLLO_API_KEY),
