@@ -48,7 +48,13 @@ export function createApp(deps: GatewayDeps) {
       throw problem(413, `request body larger than ${deps.config.JSON_BODY_MAX_BYTES} bytes`);
     },
   });
-  api.use('*', (c, next) => (c.req.path === '/api/upload' ? next() : jsonLimit(c, next)));
+  // GET and HEAD carry no body: the limit would only make the node adapter build a full fetch Request
+  // (headers copy, AbortController) on every read request to find that out.
+  api.use('*', (c, next) =>
+    c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.path === '/api/upload'
+      ? next()
+      : jsonLimit(c, next),
+  );
   api.route('/', authRoutes);
   // Public documents come before the authenticated group, whose middleware matches every path.
   const openapi = {

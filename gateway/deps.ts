@@ -34,6 +34,8 @@ export async function createDeps(config: GatewayConfig): Promise<GatewayDeps> {
     accounts: new AccountStore(redis, key, config.AUTH_USER_CACHE_MS),
     tokens: new TokenService(config.JWT_SECRET, config.JWT_TTL_SECONDS),
     limiter: new RateLimiter(redis),
-    log: pino({ name: 'gateway', level: config.LOG_LEVEL }),
+    // One access-log line per request: written asynchronously (lines that pile up while a write is
+    // in flight go out together) so a slow stdout never stalls the event loop; flushed on exit.
+    log: pino({ name: 'gateway', level: config.LOG_LEVEL }, pino.destination({ dest: 1, sync: false })),
   };
 }

@@ -1,44 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { enrichedLead } from '../../bench/lib/dedup-dataset.ts';
-import type { ScoredLead } from '../../schemas/generated.ts';
 import { leadRow } from '../../services/sink/rows.ts';
-import { testGateway } from '../support/gateway.ts';
+import { RESULT_STATUSES, scoredLead, testGateway } from '../support/gateway.ts';
 
 const gw = await testGateway('gwdl');
 afterAll(() => gw.close());
 
 type Json = Record<string, unknown>;
-const STATUSES = ['QUALIFIED', 'REJECTED', 'INVALID', 'DUPLICATE'] as const;
-
-function scored(accountId: string, batchId: string, i: number): ScoredLead {
-  const base = enrichedLead({
-    lead_id: `${batchId}:${i}`,
-    batch_id: batchId,
-    account_id: accountId,
-    row_index: i,
-    lead: {
-      email: `p${i}@acme.io`,
-      full_name: i === 0 ? '=HYPERLINK("http://evil","x")' : `Pat Doe${i}`,
-      phone_e164: '+12025550199',
-      title_normalized: 'VP of Sales',
-      company_name: 'Acme',
-      domain: 'acme.io',
-    },
-    enrichment: { signals: ['Series B'], technologies: ['AWS', 'Salesforce'] },
-  });
-  const status = STATUSES[i % 4] as (typeof STATUSES)[number];
-  return {
-    ...base,
-    dedup: {
-      is_duplicate: status === 'DUPLICATE',
-      survivor_id: status === 'DUPLICATE' ? `${batchId}:0` : null,
-      confidence: 0.97,
-      cluster_size: 1,
-      filled_from: {},
-    },
-    score: { status, score: 90 - i, reasons: [{ factor: 'seniority', contribution: 30 }] },
-  };
-}
 
 /** A batch whose leads are in ClickHouse (each written twice, as a redelivery would) and counted. */
 async function storedBatch(accountId: string, rows: number, complete: boolean) {
@@ -53,7 +20,7 @@ async function storedBatch(accountId: string, rows: number, complete: boolean) {
     null,
   );
   if (!batch) throw new Error('not created');
-  const leads = Array.from({ length: rows }, (_, i) => scored(accountId, batch.batch_id, i));
+  const leads = Array.from({ length: rows }, (_, i) => scoredLead(accountId, batch.batch_id, i));
   for (const version of [1, 2]) {
     await gw.deps.clickhouse.insert({
       table: 'leads',
@@ -63,7 +30,7 @@ async function storedBatch(accountId: string, rows: number, complete: boolean) {
   }
   const done = complete ? rows : rows - 1;
   for (let i = 0; i < done; i++) {
-    const status = STATUSES[i % 4] as string;
+    const status = RESULT_STATUSES[i % 4] as string;
     await gw.deps.batches.recordTerminal(batch.batch_id, accountId, i, status.toLowerCase() as 'qualified');
   }
   return batch.batch_id;

@@ -7,9 +7,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { enrichedLead } from '../../bench/lib/dedup-dataset.ts';
 import { createApp } from '../../gateway/app.ts';
 import { GatewayConfig } from '../../gateway/config.ts';
 import { createDeps } from '../../gateway/deps.ts';
+import type { ScoredLead } from '../../schemas/generated.ts';
 import { cleanupIsolated, isolatedConfig } from './isolated.ts';
 
 export async function testGateway(label: string, env: Record<string, string> = {}) {
@@ -68,4 +70,41 @@ export async function testGateway(label: string, env: Record<string, string> = {
   }
 
   return { app, config, deps, close, json, signUp, upload };
+}
+
+/** The statuses of scoredLead rows, by row index modulo 4. */
+export const RESULT_STATUSES = ['QUALIFIED', 'REJECTED', 'INVALID', 'DUPLICATE'] as const;
+
+/**
+ * Row `i` of a scored batch as the sink receives it: status RESULT_STATUSES[i % 4], score 90 - i % 90,
+ * duplicates pointing at row 0; row 0's name is a spreadsheet formula (CSV neutralising).
+ */
+export function scoredLead(accountId: string, batchId: string, i: number): ScoredLead {
+  const base = enrichedLead({
+    lead_id: `${batchId}:${i}`,
+    batch_id: batchId,
+    account_id: accountId,
+    row_index: i,
+    lead: {
+      email: `p${i}@acme.io`,
+      full_name: i === 0 ? '=HYPERLINK("http://evil","x")' : `Pat Doe${i}`,
+      phone_e164: '+12025550199',
+      title_normalized: 'VP of Sales',
+      company_name: 'Acme',
+      domain: 'acme.io',
+    },
+    enrichment: { signals: ['Series B'], technologies: ['AWS', 'Salesforce'] },
+  });
+  const status = RESULT_STATUSES[i % 4] as (typeof RESULT_STATUSES)[number];
+  return {
+    ...base,
+    dedup: {
+      is_duplicate: status === 'DUPLICATE',
+      survivor_id: status === 'DUPLICATE' ? `${batchId}:0` : null,
+      confidence: 0.97,
+      cluster_size: 1,
+      filled_from: {},
+    },
+    score: { status, score: 90 - (i % 90), reasons: [{ factor: 'seniority', contribution: 30 }] },
+  };
 }
