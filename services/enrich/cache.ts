@@ -223,13 +223,17 @@ export class EnrichmentCache {
   }
 
   /**
-   * A company by its registrable domain. Only a lead without a domain is matched by a similar company
-   * key: with a domain, what the providers say about that domain is the answer, whatever similar
-   * company happens to be cached already (that would make a lead's enrichment depend on arrival order).
+   * A company by its registrable domain, else (with a company key) a cached company with a similar key.
+   * The enricher asks by key only for a lead without a domain: with a domain, what the providers say
+   * about that domain is the answer, whatever similar company happens to be cached already.
    */
   getCompany(domain: string | null, companyKey: string | null): Promise<CacheHit | null> {
-    if (domain) return this.#orMiss(this.#get(companyEntry(domain)));
-    return this.#orMiss(this.#similar(companyKey));
+    return this.#orMiss(this.#company(domain, companyKey));
+  }
+
+  async #company(domain: string | null, companyKey: string | null): Promise<CacheHit | null> {
+    const exact = domain ? await this.#get(companyEntry(domain)) : null;
+    return exact ?? this.#similar(companyKey);
   }
 
   async #similar(companyKey: string | null): Promise<CacheHit | null> {

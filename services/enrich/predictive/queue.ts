@@ -169,11 +169,12 @@ export class PreEnrichQueue {
     if (!opts.resumed) await counters.started();
     let enriched = false;
     try {
-      // Already known (a lead got there first, or another instance): nothing to pay for.
-      if (await cache.getCompany(item.domain, item.company_key)) return;
+      // Already known (a lead got there first, or another instance): nothing to pay for. By domain only:
+      // a lead with this domain asks for exactly this entry, never a similar one.
+      if (await cache.getCompany(item.domain, null)) return;
       const owner = { account_id: '', batch_id: item.batch_id, lead_id: '' };
       await calls.within(owner, () => enricher.enrich(companyOnly(item)));
-      enriched = (await cache.getCompany(item.domain, item.company_key)) !== null;
+      enriched = (await cache.getCompany(item.domain, null)) !== null;
       if (enriched) {
         await this.redis.set(
           this.key('enrich', 'predictive', 'warmed', item.domain),
