@@ -8,6 +8,7 @@ import { LocalUploadStore } from '../services/lib/upload-store.ts';
 import { EndpointStore } from '../services/webhooks/endpoints.ts';
 import { AccountStore } from './auth/accounts.ts';
 import { TokenService } from './auth/tokens.ts';
+import { BatchListCache } from './batches/list-cache.ts';
 import type { GatewayConfig } from './config.ts';
 import { createAdvancedFeatures } from './enrichment/advanced.ts';
 import type { GatewayDeps } from './env.ts';
@@ -17,10 +18,12 @@ import { UploadIndex } from './uploads/upload-index.ts';
 export async function createDeps(config: GatewayConfig): Promise<GatewayDeps> {
   const redis = createRedis(config.REDIS_URL, 'gateway');
   const key = keyspace(config.LEEDRUSH_PREFIX);
+  const batches = new BatchTracker(redis, key);
   return {
     uploads: new LocalUploadStore(config.UPLOAD_DIR, { maxBytes: config.UPLOAD_MAX_BYTES }),
     uploadIndex: new UploadIndex(redis, key),
-    batches: new BatchTracker(redis, key),
+    batches,
+    batchLists: new BatchListCache(batches),
     batchMetrics: new BatchMetrics(redis, key),
     publisher: await RecordPublisher.connect(config, 'leedrush-gateway'),
     clickhouse: createClickHouse(config, { requestTimeoutMs: 10_000 }),

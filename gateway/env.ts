@@ -8,6 +8,7 @@ import type { UploadStore } from '../services/lib/upload-store.ts';
 import type { EndpointStore } from '../services/webhooks/endpoints.ts';
 import type { AccountStore, User } from './auth/accounts.ts';
 import type { TokenService } from './auth/tokens.ts';
+import type { BatchListCache } from './batches/list-cache.ts';
 import type { GatewayConfig } from './config.ts';
 import type { AdvancedFeatures } from './enrichment/advanced.ts';
 import type { RateLimiter } from './middleware/rate-limit.ts';
@@ -24,6 +25,8 @@ export interface GatewayDeps {
   uploads: UploadStore;
   uploadIndex: UploadIndex;
   batches: BatchTracker;
+  /** GET /api/batches lists, served again while the account's batches are unchanged. */
+  batchLists: BatchListCache;
   batchMetrics: BatchMetrics;
   publisher: RecordPublisher;
   clickhouse: ClickHouseClient;

@@ -214,8 +214,11 @@ export const batchRoutes = createRouter()
   })
   .openapi(listRoute, async (c) => {
     const q = c.req.valid('query');
-    const all = await c.var.deps.batches.list(c.var.user.account_id);
-    if (Object.values(q).every((v) => v === undefined)) return c.json(all.map(batchObject), 200);
+    const accountId = c.var.user.account_id;
+    if (Object.values(q).every((v) => v === undefined)) {
+      return c.json(await c.var.deps.batchLists.list(accountId), 200);
+    }
+    const all = await c.var.deps.batches.list(accountId);
     const limit = q.limit ?? 20;
     const offset = q.offset ?? 0;
     const sorted = sortBatches(all, q.sort ?? 'created_at', q.order ?? 'desc');

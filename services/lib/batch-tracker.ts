@@ -11,6 +11,8 @@ import type { LeadRejection } from '../../schemas/generated.ts';
  *
  * `revision` grows with every change of the record, so a copy written elsewhere (the ClickHouse
  * `batches` table, versioned by it) keeps the latest state whatever order concurrent writers finish in.
+ * The account's `batches-rev` counter grows with every change of any of its batches' listed state
+ * (create, start, rows counted, fail), so a reader can tell cheaply whether a list it holds is current.
  */
 export type BatchStatus = 'queued' | 'processing' | 'paused' | 'completed' | 'failed' | 'streaming';
 export type TerminalOutcome = 'qualified' | 'rejected' | 'invalid' | 'duplicate' | 'failed';
@@ -39,7 +41,8 @@ export interface BatchRecord {
   announced_at: string | null;
 }
 
-// KEYS: batch hash, done bitmap, done-id set, active set of the account, batch index of the account.
+// KEYS: batch hash, done bitmap, done-id set, active set of the account, batch index of the account,
+// batches revision of the account.
 // ARGV: batch id, account id, now iso, now ms, open ('1': a missing batch opens as a stream batch),
 // source, then one (kind, row, counter) triple per row: kind b = row index (bitmap), s = lead id (set).
 // Returns {state, fresh rows, rows_done, completed now}; state -1 unknown batch, -2 another account's.
@@ -53,6 +56,7 @@ if not status then
     'rows_qualified', 0, 'rows_rejected', 0, 'rows_invalid', 0, 'rows_duplicate', 0, 'rows_errored', 0,
     'created_at', ARGV[3], 'started_at', ARGV[3], 'revision', 0)
   redis.call('ZADD', KEYS[5], tonumber(ARGV[4]), ARGV[1])
+  redis.call('INCR', KEYS[6])
   status = 'streaming'
 elseif redis.call('HGET', h, 'account_id') ~= ARGV[2] then
   return {-2, 0, 0, 0}
@@ -75,6 +79,7 @@ if fresh == 0 then return {0, 0, tonumber(redis.call('HGET', h, 'rows_done')), 0
 for field, n in pairs(counters) do redis.call('HINCRBY', h, field, n) end
 local done = redis.call('HINCRBY', h, 'rows_done', fresh)
 redis.call('HINCRBY', h, 'revision', 1)
+redis.call('INCR', KEYS[6])
 if status == 'streaming' then
   -- An open-ended batch: its total is what has arrived so far.
   redis.call('HINCRBY', h, 'rows_total', fresh)
@@ -93,16 +98,18 @@ end
 return {1, fresh, done, 0}
 `;
 
-// KEYS: batch hash. ARGV: account id, now iso. Only a queued batch of that account starts.
+// KEYS: batch hash, batches revision of the account. ARGV: account id, now iso. Only a queued batch of
+// that account starts.
 const START = `
 if redis.call('HGET', KEYS[1], 'account_id') ~= ARGV[1] then return 0 end
 if redis.call('HGET', KEYS[1], 'status') ~= 'queued' then return 0 end
 redis.call('HSET', KEYS[1], 'status', 'processing', 'started_at', ARGV[2])
 redis.call('HINCRBY', KEYS[1], 'revision', 1)
+redis.call('INCR', KEYS[2])
 return 1
 `;
 
-// KEYS: batch hash, active set. ARGV: account id, batch id, reason, now iso.
+// KEYS: batch hash, active set, batches revision of the account. ARGV: account id, batch id, reason, now iso.
 const FAIL = `
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status or redis.call('HGET', KEYS[1], 'account_id') ~= ARGV[1] then return -1 end
@@ -110,10 +117,12 @@ if status == 'completed' or status == 'failed' then return 0 end
 redis.call('HSET', KEYS[1], 'status', 'failed', 'error_reason', ARGV[3], 'completed_at', ARGV[4])
 redis.call('HINCRBY', KEYS[1], 'revision', 1)
 redis.call('SREM', KEYS[2], ARGV[2])
+redis.call('INCR', KEYS[3])
 return 1
 `;
 
-// KEYS: active set, batch hash, account index. ARGV: limit (-1 = none), batch id, score, then field/value pairs.
+// KEYS: active set, batch hash, account index, batches revision of the account.
+// ARGV: limit (-1 = none), batch id, score, then field/value pairs.
 const CREATE_IF_ROOM = `
 local limit = tonumber(ARGV[1])
 if limit >= 0 then
@@ -122,13 +131,15 @@ end
 redis.call('HSET', KEYS[2], unpack(ARGV, 4))
 redis.call('ZADD', KEYS[3], tonumber(ARGV[3]), ARGV[2])
 redis.call('SADD', KEYS[1], ARGV[2])
+redis.call('INCR', KEYS[4])
 return 1
 `;
 
-// KEYS: batch index of the account. ARGV: batch key prefix, then the record's fields.
-// Every listed batch's fields in one atomic read and one reply (a JSON string: one bulk reply to decode
-// instead of a hash reply per batch), newest first; index entries whose hash is gone are skipped.
-// The batch keys are derived from the index, so this needs a single Redis (not Cluster), as the rest.
+// KEYS: batch index of the account, batches revision of the account. ARGV: batch key prefix, then the
+// record's fields. Returns {revision, rows}: every listed batch's fields in one atomic read and one reply
+// (a JSON string: one bulk reply to decode instead of a hash reply per batch), newest first; index
+// entries whose hash is gone are skipped. The batch keys are derived from the index, so this needs a
+// single Redis (not Cluster), as the rest.
 const LIST = `
 local ids = redis.call('ZREVRANGE', KEYS[1], 0, -1)
 local out = {}
@@ -136,8 +147,9 @@ for _, id in ipairs(ids) do
   local values = redis.call('HMGET', ARGV[1] .. id, unpack(ARGV, 2))
   if values[1] then out[#out + 1] = values end
 end
-if #out == 0 then return '[]' end
-return cjson.encode(out)
+local revision = redis.call('GET', KEYS[2]) or '0'
+if #out == 0 then return {revision, '[]'} end
+return {revision, cjson.encode(out)}
 `;
 
 /** The hash fields of a BatchRecord, in the order LIST returns them. */
@@ -163,7 +175,16 @@ const RECORD_FIELDS = [
   'announced_at',
 ] as const satisfies readonly (keyof BatchRecord)[];
 
-type WithList = { leedrushListBatches(index: string, ...args: string[]): Promise<string> };
+type WithList = {
+  leedrushListBatches(index: string, revision: string, ...args: string[]): Promise<[string, string]>;
+};
+
+/** An account's batches and the `batches-rev` they were read at (one atomic read). */
+export interface BatchListing {
+  revision: number;
+  /** Newest first. */
+  batches: BatchRecord[];
+}
 
 export interface NewBatch {
   account_id: string;
@@ -269,7 +290,7 @@ export class BatchTracker {
     private readonly key: (...parts: string[]) => string,
   ) {
     // defineCommand sends the script once and then calls it by its SHA.
-    redis.defineCommand('leedrushListBatches', { numberOfKeys: 1, lua: LIST });
+    redis.defineCommand('leedrushListBatches', { numberOfKeys: 2, lua: LIST });
     this.#listing = redis as unknown as WithList;
   }
 
@@ -303,10 +324,11 @@ export class BatchTracker {
     const fields = Object.entries(batch).flatMap(([k, v]) => (v === null ? [] : [k, String(v)]));
     const created = await this.redis.eval(
       CREATE_IF_ROOM,
-      3,
+      4,
       this.key('active', input.account_id),
       this.key('batch', batch.batch_id),
       this.key('batches', input.account_id),
+      this.revisionKey(input.account_id),
       concurrentLimit ?? -1,
       batch.batch_id,
       now.getTime(),
@@ -328,14 +350,20 @@ export class BatchTracker {
 
   /** Every batch of the account, newest first. */
   async list(accountId: string): Promise<BatchRecord[]> {
-    const reply = await this.#listing.leedrushListBatches(
+    return (await this.listing(accountId)).batches;
+  }
+
+  /** Every batch of the account, newest first, with the revision they were read at. */
+  async listing(accountId: string): Promise<BatchListing> {
+    const [revision, reply] = await this.#listing.leedrushListBatches(
       this.key('batches', accountId),
+      this.revisionKey(accountId),
       this.key('batch', ''),
       ...RECORD_FIELDS,
     );
     // Lua's nil (an absent field) arrives as false.
     const rows = JSON.parse(reply) as (string | false)[][];
-    return rows.map((values) => {
+    const batches = rows.map((values) => {
       const h: Record<string, string> = {};
       RECORD_FIELDS.forEach((field, i) => {
         const v = values[i];
@@ -343,6 +371,19 @@ export class BatchTracker {
       });
       return parseBatch(h);
     });
+    return { revision: Number(revision), batches };
+  }
+
+  /**
+   * The account's `batches-rev`: unchanged means no batch of the account was created, started, failed
+   * or counted rows since a listing read at that revision.
+   */
+  async revision(accountId: string): Promise<number> {
+    return Number((await this.redis.get(this.revisionKey(accountId))) ?? 0);
+  }
+
+  private revisionKey(accountId: string): string {
+    return this.key('batches-rev', accountId);
   }
 
   async activeCount(accountId: string): Promise<number> {
@@ -379,6 +420,7 @@ export class BatchTracker {
       this.key('batch', batchId, 'done-ids'),
       this.key('active', accountId),
       this.key('batches', accountId),
+      this.revisionKey(accountId),
     ];
     const head = [
       batchId,
@@ -413,7 +455,14 @@ export class BatchTracker {
    * reaches the end. Nothing changes for a batch in any other state or of another account.
    */
   async start(batchId: string, accountId: string, now = new Date()): Promise<void> {
-    await this.redis.eval(START, 1, this.key('batch', batchId), accountId, now.toISOString());
+    await this.redis.eval(
+      START,
+      2,
+      this.key('batch', batchId),
+      this.revisionKey(accountId),
+      accountId,
+      now.toISOString(),
+    );
   }
 
   /**
@@ -423,9 +472,10 @@ export class BatchTracker {
   async fail(batchId: string, accountId: string, reason: string, now = new Date()): Promise<void> {
     await this.redis.eval(
       FAIL,
-      2,
+      3,
       this.key('batch', batchId),
       this.key('active', accountId),
+      this.revisionKey(accountId),
       accountId,
       batchId,
       reason,

@@ -1,7 +1,9 @@
 import kafkajs from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { BatchRequest } from '../../schemas/generated.ts';
+import { BatchTracker } from '../../services/lib/batch-tracker.ts';
 import { TOPICS, topicName } from '../../services/lib/names.ts';
+import { createRedis, keyspace } from '../../services/lib/redis.ts';
 import { AvroCodec, registrySchemaSource } from '../../services/runtime/index.ts';
 import { testGateway } from '../support/gateway.ts';
 
@@ -151,6 +153,52 @@ describe('processing and batches', () => {
         avg_confidence: 0,
       },
     });
+  });
+
+  it('lists what the pipeline changed since the last list, written through another connection', async () => {
+    const { token, accountId } = await gw.signUp();
+    await gw.upload(token, 'leads.csv', csv(4));
+    const started = (await (
+      await gw.json('POST', '/process', { filename: 'leads.csv' }, token)
+    ).json()) as Json;
+    const id = started.batch_id as string;
+    const list = async () => (await (await gw.json('GET', '/batches', undefined, token)).json()) as Json[];
+    expect(await list()).toMatchObject([{ batch_id: id, status: 'queued' }]);
+    expect(await list()).toMatchObject([{ batch_id: id, status: 'queued' }]);
+
+    // The sink's own tracker on its own connection, as in another process.
+    const sinkRedis = createRedis(gw.config.REDIS_URL, 'test-sink');
+    const sink = new BatchTracker(sinkRedis, keyspace(gw.config.LEEDRUSH_PREFIX));
+    try {
+      await sink.start(id, accountId);
+      expect(await list()).toMatchObject([{ batch_id: id, status: 'processing' }]);
+      await sink.recordTerminals(id, accountId, [
+        { row: 0, outcome: 'qualified' },
+        { row: 1, outcome: 'duplicate' },
+      ]);
+      expect(await list()).toMatchObject([
+        { batch_id: id, status: 'processing', rows_qualified: 1, rows_duplicate: 1, quality_yield: 25 },
+      ]);
+      // Redelivered rows change nothing; the list stays the same.
+      await sink.recordTerminals(id, accountId, [{ row: 0, outcome: 'qualified' }]);
+      expect(await list()).toMatchObject([{ rows_qualified: 1, rows_duplicate: 1 }]);
+      await sink.fail(id, accountId, 'file unreadable');
+      expect(await list()).toMatchObject([
+        { batch_id: id, status: 'failed', error_reason: 'file unreadable' },
+      ]);
+      const stream = await sink.recordTerminals(
+        'stream_x',
+        accountId,
+        [{ row: 'lead-1', outcome: 'qualified' }],
+        {
+          openStream: true,
+        },
+      );
+      expect(stream.state).toBe('counted');
+      expect((await list()).map((b) => b.batch_id)).toEqual(['stream_x', id]);
+    } finally {
+      sinkRedis.disconnect();
+    }
   });
 
   it('pages with the envelope and rejects bad query parameters with 400', async () => {
