@@ -219,10 +219,10 @@ export class Enricher {
       if (outcome.asked.size > 0 && remember) await store(record);
       return done;
     });
-    this.#running.set(
-      key,
-      work.then((d) => d.record),
-    );
+    const shared = work.then((d) => d.record);
+    // A failure reaches this lead through `work`; waiters that may not exist must not make it unhandled.
+    shared.catch(() => {});
+    this.#running.set(key, shared);
     try {
       const { outcome, record } = await work;
       return { record, hit: null, outcome };

@@ -108,6 +108,13 @@ async function kafkaOutcomes(): Promise<Map<number, Outcome>> {
     sql`SELECT row_index, phase, reason FROM rejections FINAL WHERE account_id = ${ACCOUNT} AND batch_id = ${id}`,
   );
   for (const r of rejections) out.set(Number(r.row_index), rejected(`${r.phase}:${r.reason}`));
+  // No provider call of the run failed (a failure would leave fields empty in one mode only).
+  const calls = await querySql<{ status: string; n: string }>(
+    ch,
+    sql`SELECT status, count() AS n FROM enrichment_calls WHERE batch_id = ${id} GROUP BY status`,
+  );
+  expect(calls.filter((c) => c.status !== 'ok' && c.status !== 'not_found')).toEqual([]);
+  expect(calls.reduce((n, c) => n + Number(c.n), 0)).toBeGreaterThan(0);
   const leads = await querySql<{
     row_index: string;
     email_status: string;
