@@ -180,7 +180,7 @@ export class Enricher {
     return this.#served(
       `company:${root}`,
       () => this.cache.getCompany(root, null),
-      () => this.#ask(['company'], null, root, (fields) => companyKeyOf(fields)),
+      () => this.#ask(['company'], null, root, companyKeyOf),
       (rec) => this.cache.setCompany(root, rec),
     );
   }
