@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
 
 /**
  * Sliding-window counter shared by every gateway instance: the previous fixed window's count is
@@ -46,6 +47,13 @@ type WithSlidingWindow = {
 
 export class RateLimiter {
   readonly #redis: WithSlidingWindow;
+  /**
+   * Until when a key stays denied, by key and limit. A denial's wait is a lower bound for every
+   * instance: requests elsewhere only add to the window, denied ones add nothing, so a request before
+   * then would be denied by Redis too. A client hammering past its limit is answered from here; a
+   * different limit (a plan change) asks Redis again.
+   */
+  readonly #deniedUntil = new LRUCache<string, number>({ max: 10_000 });
 
   constructor(
     redis: Redis,
@@ -57,17 +65,25 @@ export class RateLimiter {
   }
 
   async take(key: string, limit: number, nowMs = Date.now()): Promise<RateDecision> {
+    const held = `${limit}|${key}`;
+    const until = this.#deniedUntil.get(held);
+    if (until !== undefined && nowMs < until) return this.#decision(false, limit, 0, until - nowMs, nowMs);
     const [allowed, used, waitMs] = (await this.#redis.leedrushSlidingWindow(
       key,
       limit,
       this.windowMs,
       nowMs,
     )) as [number, number, number];
+    if (allowed !== 1) this.#deniedUntil.set(held, nowMs + waitMs);
+    return this.#decision(allowed === 1, limit, allowed === 1 ? Math.max(0, limit - used) : 0, waitMs, nowMs);
+  }
+
+  #decision(allowed: boolean, limit: number, remaining: number, waitMs: number, nowMs: number): RateDecision {
     return {
-      allowed: allowed === 1,
+      allowed,
       limit,
-      remaining: Math.max(0, limit - used),
-      retryAfterSeconds: Math.ceil(waitMs / 1000),
+      remaining,
+      retryAfterSeconds: allowed ? 0 : Math.ceil(waitMs / 1000),
       resetSeconds: Math.ceil((this.windowMs - (nowMs % this.windowMs)) / 1000),
     };
   }

@@ -23,6 +23,25 @@ describe('sliding-window limiter (real Redis)', () => {
     expect((await limiter.take(key, 5, base + 2000 + denied.retryAfterSeconds * 1000)).allowed).toBe(true);
   });
 
+  it('answers a held denial exactly as Redis would until its Retry-After; a new limit asks Redis', async () => {
+    const key = deps.key('rl-unit', 'held');
+    const held = new RateLimiter(deps.redis, 60_000);
+    const fresh = () => new RateLimiter(deps.redis, 60_000);
+    for (let i = 0; i < 3; i++) expect((await held.take(key, 3, base + 100)).allowed).toBe(true);
+    const denied = await held.take(key, 3, base + 200);
+    expect(denied).toMatchObject({ allowed: false, remaining: 0 });
+    const until = base + 200 + denied.retryAfterSeconds * 1000;
+    for (const t of [base + 201, base + 30_000, base + 59_999, base + 60_000, base + 61_000, until - 1001]) {
+      expect(await held.take(key, 3, t), `at +${t - base} ms`).toEqual(await fresh().take(key, 3, t));
+    }
+    expect((await held.take(key, 3, until)).allowed).toBe(true);
+    // The same key under a higher limit (a plan upgrade) is not held back by the old denial.
+    const other = deps.key('rl-unit', 'held2');
+    for (let i = 0; i < 3; i++) await held.take(other, 3, base + 100);
+    expect((await held.take(other, 3, base + 200)).allowed).toBe(false);
+    expect((await held.take(other, 10, base + 300)).allowed).toBe(true);
+  });
+
   it('keeps separate budgets per key', async () => {
     const a = deps.key('rl-unit', 'b1');
     const b = deps.key('rl-unit', 'b2');
