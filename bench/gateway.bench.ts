@@ -5,7 +5,8 @@
  * this process. Scenarios:
  *   batches      GET /api/batches, enterprise account (limiter skipped) with BENCH_BATCHES seeded batches:
  *                the plain list, kept by the gateway while the account's batches do not change
- *   batches-paged  GET /api/batches?limit=100, the same batches as an envelope: one Redis listing each time
+ *   batches-busy GET /api/batches while the newest batch is processing: 10 rows are counted in it every
+ *                COUNT_EVERY_MS (as the sink does), so most requests find the list changed and read it afresh
  *   limited      GET /api/auth/whoami, payg account over its 30/min budget: nearly every answer is the
  *                limiter's 429 after the Redis sliding-window check
  *   unlimited    GET /api/auth/whoami, enterprise account: the same auth + limiter middleware, passed
@@ -38,9 +39,10 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const RATE = Number(process.env.BENCH_RATE ?? 1000);
 const BATCHES = Number(process.env.BENCH_BATCHES ?? 50);
+const COUNT_EVERY_MS = 5;
 const DOWNLOAD_ROWS = Number(process.env.BENCH_DOWNLOAD_ROWS ?? 100_000);
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
-/** Comma-separated scenario names to run (batches, batches-paged, limited, unlimited); all when unset. */
+/** Comma-separated scenario names to run (batches, batches-busy, limited, unlimited); all when unset. */
 const ONLY = (process.env.BENCH_SCENARIOS ?? '').split(',').filter(Boolean);
 /** A folder: the gateway writes a V8 CPU profile there when it stops (open it in Chrome DevTools). */
 const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
@@ -179,6 +181,23 @@ function summarise(runs: RunFigures[]) {
 function rssOf(pid: number): number {
   const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
   return Number(kb ?? 0) * 1024;
+}
+
+/** Counts 10 new rows of the batch every COUNT_EVERY_MS until the returned stop is called. */
+function countRows(tracker: BatchTracker, accountId: string, batchId: string): () => Promise<void> {
+  let stopped = false;
+  let row = 0;
+  const counting = (async () => {
+    while (!stopped) {
+      const rows = Array.from({ length: 10 }, () => ({ row: row++, outcome: 'qualified' as const }));
+      await tracker.recordTerminals(batchId, accountId, rows);
+      await new Promise((r) => setTimeout(r, COUNT_EVERY_MS));
+    }
+  })();
+  return async () => {
+    stopped = true;
+    await counting;
+  };
 }
 
 /** A completed batch of `rows` scored leads in ClickHouse, counted by the tracker as the sink would. */
@@ -326,18 +345,21 @@ try {
   const entUser = await accounts.byId(enterprise.userId);
   if (!entUser) throw new Error('enterprise user not found');
   const tracker = new BatchTracker(redis, key);
+  let running = '';
   for (let i = 0; i < BATCHES; i++) {
-    await tracker.create(
+    const created = await tracker.create(
       {
         account_id: entUser.account_id,
         filename: `leads-${i}.csv`,
         file_path: join(uploadDir, `leads-${i}.csv`),
         source: 'upload',
-        rows_total: 1000 + i,
+        // The newest is the batch being processed in the batches-busy scenario: it never completes.
+        rows_total: i === BATCHES - 1 ? 1e9 : 1000 + i,
       },
       null,
       new Date(Date.now() - (BATCHES - i) * 60_000),
     );
+    running = created?.batch_id ?? running;
   }
   const check = await fetch(`${base}/api/batches`, {
     headers: { authorization: `Bearer ${enterprise.token}` },
@@ -352,10 +374,11 @@ try {
   const scenarios = [
     { name: 'batches', path: '/api/batches', token: enterprise.token, what: 'GET /api/batches (enterprise)' },
     {
-      name: 'batches-paged',
-      path: '/api/batches?limit=100',
+      name: 'batches-busy',
+      path: '/api/batches',
       token: enterprise.token,
-      what: 'GET /api/batches?limit=100: the envelope, read from Redis on every request',
+      what: `GET /api/batches while rows of one batch are counted every ${COUNT_EVERY_MS} ms`,
+      busy: true,
     },
     {
       name: 'limited',
@@ -382,8 +405,13 @@ try {
     const max: RunFigures[] = [];
     const fixed: RunFigures[] = [];
     for (let i = 0; i < RUNS; i++) {
-      max.push(await load(`${base}${s.path}`, s.token, undefined, gatewayPid));
-      fixed.push(await load(`${base}${s.path}`, s.token, RATE, gatewayPid));
+      const stop = 'busy' in s ? countRows(tracker, entUser.account_id, running) : null;
+      try {
+        max.push(await load(`${base}${s.path}`, s.token, undefined, gatewayPid));
+        fixed.push(await load(`${base}${s.path}`, s.token, RATE, gatewayPid));
+      } finally {
+        await stop?.();
+      }
     }
     results[s.name] = { what: s.what, max: summarise(max), fixed: summarise(fixed) };
   }

@@ -21,9 +21,14 @@ export type BatchObject = ReturnType<typeof batchObject>;
 export const SORT_FIELDS = ['created_at', 'status', 'rows_total'] as const;
 export type SortField = (typeof SORT_FIELDS)[number];
 
-export function sortBatches(items: BatchRecord[], sort: SortField, order: 'asc' | 'desc'): BatchRecord[] {
+/** Sorts batch records or batch objects (both carry the sort fields). */
+export function sortBatches<T extends Pick<BatchRecord, SortField | 'batch_id'>>(
+  items: readonly T[],
+  sort: SortField,
+  order: 'asc' | 'desc',
+): T[] {
   const dir = order === 'asc' ? 1 : -1;
-  const cmp = (a: BatchRecord, b: BatchRecord): number => {
+  const cmp = (a: T, b: T): number => {
     const x = a[sort];
     const y = b[sort];
     if (x < y) return -dir;

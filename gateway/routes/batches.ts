@@ -214,15 +214,11 @@ export const batchRoutes = createRouter()
   })
   .openapi(listRoute, async (c) => {
     const q = c.req.valid('query');
-    const accountId = c.var.user.account_id;
-    if (Object.values(q).every((v) => v === undefined)) {
-      return c.json(await c.var.deps.batchLists.list(accountId), 200);
-    }
-    const all = await c.var.deps.batches.list(accountId);
+    const all = await c.var.deps.batchLists.list(c.var.user.account_id);
+    if (Object.values(q).every((v) => v === undefined)) return c.json(all, 200);
     const limit = q.limit ?? 20;
     const offset = q.offset ?? 0;
-    const sorted = sortBatches(all, q.sort ?? 'created_at', q.order ?? 'desc');
-    const items = sorted.slice(offset, offset + limit).map(batchObject);
+    const items = sortBatches(all, q.sort ?? 'created_at', q.order ?? 'desc').slice(offset, offset + limit);
     return c.json(
       { items, total: all.length, limit, offset, has_more: offset + items.length < all.length },
       200,
