@@ -3,8 +3,8 @@
  * (bench/lib/dedup-dataset.ts) is written to leads.enriched first, then services/dedupe/main.ts is
  * started as a child process on an isolated prefix and consumes it at full speed. Prints, per run:
  * consumption (leads/s until every lead was taken in), finalize (last lead taken in → first and → last
- * DedupedLead on leads.deduped), the service's own 'batch deduplicated' figures and its peak RSS
- * (VmHWM), with the load average. Writes .bench/dedupe.json.
+ * DedupedLead on leads.deduped, → the batch closed, i.e. the service's 'batch deduplicated' line with
+ * its own figures), its peak RSS (VmHWM) and peak V8 heap in use, with the load average. Writes .bench/dedupe.json.
  *
  *   flock /tmp/bench.lock npm run bench:dedupe                 # 100,000 leads, one run
  *   flock /tmp/bench.lock npm run bench:dedupe -- --leads 20000 --runs 3
@@ -51,10 +51,14 @@ interface RunFigures {
   consume_leads_per_s: number;
   finalize_first_out_s: number;
   finalize_last_out_s: number;
+  /** Last lead taken in → the batch closed (history updated, done marker): the service's log line. */
+  closed_s: number;
   service_log: Record<string, unknown> | null;
   outputs: number;
   duplicates: number;
   peak_rss_mb: number;
+  /** Highest V8 heap in use seen on /metrics (sampled every 50 ms). */
+  peak_heap_used_mb: number;
   load_start: string;
   load_end: string;
 }
@@ -119,8 +123,10 @@ async function oneRun(config: DedupeEnv, run: number): Promise<RunFigures> {
   let seen = 0;
   let allTakenIn = 0;
   let peak = 0;
+  let peakHeap = 0;
   while (out.size < N) {
     peak = Math.max(peak, peakRssMb(service.proc.pid));
+    peakHeap = Math.max(peakHeap, await heapUsedMb(service.port));
     if (!allTakenIn) {
       const stored = await redis.hlen(openKey);
       if (stored >= N || (seen > 0 && stored === 0)) allTakenIn = performance.now();
@@ -130,11 +136,20 @@ async function oneRun(config: DedupeEnv, run: number): Promise<RunFigures> {
       throw new Error(`timed out; ${out.size}/${N} out\n${service.output()}`);
     await sleep(50);
   }
+  // The batch is closed (history updated, done marker set) when the service logs it.
+  const closedLine = () =>
+    service
+      .output()
+      .split('\n')
+      .find((l) => l.includes('batch deduplicated'));
+  while (!closedLine() && performance.now() - lastOut < 120_000) {
+    peak = Math.max(peak, peakRssMb(service.proc.pid));
+    peakHeap = Math.max(peakHeap, await heapUsedMb(service.port));
+    await sleep(50);
+  }
+  const closedAt = performance.now();
   peak = Math.max(peak, peakRssMb(service.proc.pid));
-  const logLine = service
-    .output()
-    .split('\n')
-    .find((l) => l.includes('batch deduplicated'));
+  const logLine = closedLine();
   await service.stop();
   await reader.disconnect();
   redis.disconnect();
@@ -145,13 +160,26 @@ async function oneRun(config: DedupeEnv, run: number): Promise<RunFigures> {
     consume_leads_per_s: Math.round(N / ((allTakenIn - t0) / 1000)),
     finalize_first_out_s: (firstOut - allTakenIn) / 1000,
     finalize_last_out_s: (lastOut - allTakenIn) / 1000,
+    closed_s: (closedAt - allTakenIn) / 1000,
     service_log: logLine ? (JSON.parse(logLine) as Record<string, unknown>) : null,
     outputs: out.size,
     duplicates: [...out.values()].filter(Boolean).length,
     peak_rss_mb: peak,
+    peak_heap_used_mb: peakHeap,
     load_start: loadStart,
     load_end: load(),
   };
+}
+
+/** nodejs_heap_size_used_bytes from the service's /metrics, in MiB (0 while it does not answer). */
+async function heapUsedMb(port: number): Promise<number> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(1_000) });
+    const m = /^nodejs_heap_size_used_bytes(?:\{[^}]*\})? (\S+)$/m.exec(await res.text());
+    return Math.round(Number(m?.[1] ?? 0) / 1024 / 1024);
+  } catch {
+    return 0;
+  }
 }
 
 const config = await isolatedConfig('bench_dedupe', DedupeConfig);
@@ -162,8 +190,9 @@ try {
     runs.push(f);
     console.log(
       `run ${r + 1}: ${f.leads} leads; consume ${f.consume_s.toFixed(1)} s = ${f.consume_leads_per_s} leads/s; ` +
-        `finalize → first out ${f.finalize_first_out_s.toFixed(2)} s, → last out ${f.finalize_last_out_s.toFixed(2)} s; ` +
-        `${f.duplicates} duplicates; peak RSS ${f.peak_rss_mb} MiB; load ${f.load_start} → ${f.load_end}`,
+        `finalize → first out ${f.finalize_first_out_s.toFixed(2)} s, → last out ${f.finalize_last_out_s.toFixed(2)} s, ` +
+        `→ closed ${f.closed_s.toFixed(2)} s; ${f.duplicates} duplicates; peak RSS ${f.peak_rss_mb} MiB, ` +
+        `peak heap used ${f.peak_heap_used_mb} MiB; load ${f.load_start} → ${f.load_end}`,
     );
     if (f.service_log) console.log(`  service: ${JSON.stringify(f.service_log)}`);
   }
@@ -177,7 +206,9 @@ const summary = {
   median_consume_leads_per_s: median(runs.map((r) => r.consume_leads_per_s)),
   median_finalize_first_out_s: median(runs.map((r) => r.finalize_first_out_s)),
   median_finalize_last_out_s: median(runs.map((r) => r.finalize_last_out_s)),
+  median_closed_s: median(runs.map((r) => r.closed_s)),
   median_peak_rss_mb: median(runs.map((r) => r.peak_rss_mb)),
+  median_peak_heap_used_mb: median(runs.map((r) => r.peak_heap_used_mb)),
 };
 console.log(`median of ${runs.length}: ${JSON.stringify(summary)}`);
 const dir = join(REPO_ROOT, '.bench');

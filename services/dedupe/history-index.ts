@@ -28,34 +28,56 @@ export const DEFAULT_HISTORY_OPTIONS: HistoryIndexOptions = {
   evictLimit: 10_000,
 };
 
+/** A record to index; its blocking keys when the caller has them already (else computed). */
+export interface HistoryEntry extends MatchRecord {
+  keys?: string[];
+}
+
 /** A MatchRecord as stored: plus when it was indexed and its blocking keys (for eviction). */
 interface Stored extends MatchRecord {
   at: number;
   keys: string[];
 }
 
-// KEYS: blocks hash, records hash, ids zset. ARGV: now, ttl ms, key cap, then per entry: id, JSON, n, n
-// blocking keys. Each key's value is its lead ids, newest first, space-separated, at most `cap`.
-// One script per chunk: thousands of entries cost one round trip, and no reader sees half an entry.
+// KEYS: blocks hash, records hash, ids zset. ARGV: now, ttl ms, key cap, n entries, then n (id, JSON)
+// pairs, then (blocking key, the chunk's ids under it, newest first, at most cap) pairs. Each key's value is its lead
+// ids, newest first, space-separated, at most `cap`. One script per chunk: thousands of entries cost
+// one round trip, and no reader sees half an entry. Multi-field HSET/ZADD/HMGET in slices of STEP
+// pairs (Lua's unpack limit) rather than a call per entry and key: the calls were the cost.
 const ADD = `
-local now, cap = tonumber(ARGV[1]), tonumber(ARGV[3])
-local i = 4
-while i <= #ARGV do
-  local id, json, n = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
-  redis.call('HSET', KEYS[2], id, json)
-  redis.call('ZADD', KEYS[3], now, id)
-  for j = 1, n do
-    local k = ARGV[i + 2 + j]
-    local list = {id}
-    local current = redis.call('HGET', KEYS[1], k)
-    if current then
-      for other in string.gmatch(current, '%S+') do
-        if other ~= id and #list < cap then list[#list + 1] = other end
+local STEP = 2000
+local now, cap, n = ARGV[1], tonumber(ARGV[3]), tonumber(ARGV[4])
+local last = 4 + 2 * n
+for i = 5, last, 2 * STEP do
+  local stop = math.min(i + 2 * STEP - 1, last)
+  redis.call('HSET', KEYS[2], unpack(ARGV, i, stop))
+  local z = {}
+  for j = i, stop, 2 do z[#z + 1] = now; z[#z + 1] = ARGV[j] end
+  redis.call('ZADD', KEYS[3], unpack(z))
+end
+for k = last + 1, #ARGV, 2 * STEP do
+  local stop = math.min(k + 2 * STEP - 1, #ARGV)
+  local names = {}
+  for j = k, stop, 2 do names[#names + 1] = ARGV[j] end
+  local current = redis.call('HMGET', KEYS[1], unpack(names))
+  local out = {}
+  for idx, name in ipairs(names) do
+    local fresh = ARGV[k + 2 * idx - 1]
+    out[#out + 1] = name
+    if not current[idx] then
+      -- A new key (most are): the chunk's ids, capped by the caller, are the whole list.
+      out[#out + 1] = fresh
+    else
+      local list, seen = {}, {}
+      for id in string.gmatch(fresh, '%S+') do list[#list + 1] = id; seen[id] = true end
+      for other in string.gmatch(current[idx], '%S+') do
+        if #list >= cap then break end
+        if not seen[other] then list[#list + 1] = other; seen[other] = true end
       end
+      out[#out + 1] = table.concat(list, ' ')
     end
-    redis.call('HSET', KEYS[1], k, table.concat(list, ' '))
   end
-  i = i + 3 + n
+  redis.call('HSET', KEYS[1], unpack(out))
 end
 for _, key in ipairs(KEYS) do redis.call('PEXPIRE', key, ARGV[2]) end
 return 1
@@ -156,16 +178,25 @@ export class HistoryIndex {
    * overflows. Idempotent: re-adding an entry overwrites it, so a batch finalized twice after a crash
    * leaves the same index.
    */
-  async add(accountId: string, entries: MatchRecord[], now = Date.now()): Promise<void> {
+  async add(accountId: string, entries: HistoryEntry[], now = Date.now()): Promise<void> {
     const { ttlMs, keyCap, accountCap, chunk } = this.options;
     const keys = [this.key(accountId, 'blocks'), this.key(accountId, 'rec'), this.key(accountId, 'ids')];
     for (let i = 0; i < entries.length; i += chunk) {
-      const args: Array<string | number> = [now, ttlMs, keyCap];
-      for (const entry of entries.slice(i, i + chunk)) {
-        const blocking = blockingKeys(prepare(entry));
+      const part = entries.slice(i, i + chunk);
+      const args: Array<string | number> = [now, ttlMs, keyCap, part.length];
+      const idsUnder = new Map<string, string[]>();
+      for (const entry of part) {
+        const blocking = entry.keys ?? blockingKeys(prepare(entry));
         const stored: Stored = { ...entry, at: now, keys: blocking };
-        args.push(entry.id, JSON.stringify(stored), blocking.length, ...blocking);
+        args.push(entry.id, JSON.stringify(stored));
+        for (const k of blocking) {
+          const ids = idsUnder.get(k);
+          if (ids) ids.push(entry.id);
+          else idsUnder.set(k, [entry.id]);
+        }
       }
+      // Later entries are newer: they go first, as if added one by one; never more than the cap.
+      for (const [k, ids] of idsUnder) args.push(k, ids.reverse().slice(0, keyCap).join(' '));
       await this.timed(this.redis.eval(ADD, keys.length, ...keys, ...args));
     }
     await this.timed(

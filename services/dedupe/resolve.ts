@@ -2,13 +2,14 @@ import type { DedupedLead, EnrichedLead } from '../../schemas/generated.ts';
 import { BatchIndex, type Decision, type DecisionStats, type Verdict } from './batch-index.ts';
 import { fillFromDuplicates } from './cluster.ts';
 import type { DedupeSettings } from './config.ts';
+import type { HistoryEntry } from './history-index.ts';
 import type { MatchRecord } from './match-record.ts';
 
 export interface Resolution {
   /** Every input lead once, in (row_index, lead_id) order. */
   leads: DedupedLead[];
   /** What the history index should learn from this batch: every lead, pointing at its survivor. */
-  historyEntries: MatchRecord[];
+  historyEntries: HistoryEntry[];
   stats: DecisionStats;
 }
 
@@ -34,11 +35,15 @@ export function resolveBatch(
   };
 }
 
-/** What the history index learns: every lead's match record, pointing at its survivor (or itself). */
-export function historyEntries(decision: Decision): MatchRecord[] {
+/**
+ * What the history index learns: every lead's match record, pointing at its survivor (or itself), with
+ * its blocking keys (computed already).
+ */
+export function historyEntries(decision: Decision): HistoryEntry[] {
   return decision.verdicts.map((v) => ({
     ...v.member.prepared.rec,
     survivorId: v.survivorId ?? v.member.id,
+    keys: v.member.keys,
   }));
 }
 
