@@ -7,9 +7,11 @@ import { candidatePairs } from '../../services/dedupe/candidates.ts';
 import { completeness, connectedGroups } from '../../services/dedupe/cluster.ts';
 import { compare, prepare } from '../../services/dedupe/compare.ts';
 import {
+  DEFAULT_POLICY,
   DEFAULT_SETTINGS,
   DedupeConfig,
   historyOptionsFromEnv,
+  policyFromEnv,
   settingsFromEnv,
 } from '../../services/dedupe/config.ts';
 import { estimateModel } from '../../services/dedupe/estimate.ts';
@@ -271,6 +273,18 @@ describe('configuration', () => {
     expect(settings.model.prior).toBe(0.2);
     expect(parsed.DEDUP_HISTORY_TTL_DAYS).toBe(90);
     expect(historyOptionsFromEnv({ ...parsed, DEDUP_HISTORY_TTL_DAYS: 2 }).ttlMs).toBe(2 * 86_400_000);
+  });
+
+  it('reads the open-batch policy: stream windows by count or idleness, expiry after a TTL', () => {
+    expect(policyFromEnv(loadConfig(DedupeConfig, env))).toEqual(DEFAULT_POLICY);
+    const parsed = loadConfig(DedupeConfig, {
+      ...env,
+      DEDUP_STREAM_WINDOW_LEADS: '50',
+      DEDUP_STREAM_IDLE_MS: '300',
+      DEDUP_OPEN_TTL_MS: '2500',
+    });
+    expect(policyFromEnv(parsed)).toEqual({ streamWindowLeads: 50, streamIdleMs: 300, openTtlMs: 2500 });
+    expect(DedupeConfig.safeParse({ ...env, DEDUP_STREAM_WINDOW_LEADS: '0' }).success).toBe(false);
   });
 
   it('rejects a possible threshold above the match threshold', () => {
