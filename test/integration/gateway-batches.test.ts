@@ -182,6 +182,12 @@ describe('processing and batches', () => {
       // Redelivered rows change nothing; the list stays the same.
       await sink.recordTerminals(id, accountId, [{ row: 0, outcome: 'qualified' }]);
       expect(await list()).toMatchObject([{ rows_qualified: 1, rows_duplicate: 1 }]);
+      // Polls arriving after a change never get a list read before it, even while one is being read.
+      const polling = Array.from({ length: 10 }, () => list());
+      await sink.recordTerminals(id, accountId, [{ row: 2, outcome: 'qualified' }]);
+      const after = await Promise.all(Array.from({ length: 10 }, () => list()));
+      for (const l of after) expect(l).toMatchObject([{ rows_qualified: 2, rows_duplicate: 1 }]);
+      await Promise.all(polling);
       await sink.fail(id, accountId, 'file unreadable');
       expect(await list()).toMatchObject([
         { batch_id: id, status: 'failed', error_reason: 'file unreadable' },
