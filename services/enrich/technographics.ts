@@ -156,27 +156,44 @@ export interface ResolverOptions {
   cacheTtlMs?: number;
   /** Domains remembered at most (least recently used go first). */
   cacheMax?: number;
+  /**
+   * How long a failed lookup (timeout, refusal, server failure) is remembered: retried after this, not
+   * by every lead of the domain (RFC 2308 caches server failures too, up to 5 minutes).
+   */
+  failureTtlMs?: number;
 }
+
+/** A lookup that failed, remembered briefly; `lookup` rethrows it. */
+type Remembered = Technographics | { failed: NodeJS.ErrnoException };
 
 /**
  * Reads the MX and TXT records of a domain. Missing records are empty lists, not errors. Answers
  * (empty ones included) are cached per domain, and concurrent lookups of one domain share one query;
- * a failed lookup (timeout, refusal) is not cached, so the next lead asks again.
+ * a failed lookup (timeout, refusal) is remembered only for failureTtlMs. Measured on the bench, whose
+ * loopback server refuses TXT queries outside its zone: every lead of a domain asked MX and TXT again.
  */
 export class DnsTechnographics {
   readonly #resolver: Resolver;
-  readonly #cache: LRUCache<string, Technographics> | null;
+  readonly #cache: LRUCache<string, Remembered> | null;
 
   constructor(opts: ResolverOptions) {
     this.#resolver = new Resolver({ timeout: opts.timeoutMs, tries: opts.tries ?? 2 });
     if (opts.servers.length) this.#resolver.setServers(opts.servers);
     const ttl = opts.cacheTtlMs ?? 3_600_000;
+    const failureTtl = Math.min(ttl, opts.failureTtlMs ?? 60_000);
     this.#cache =
       ttl > 0
-        ? new LRUCache<string, Technographics>({
+        ? new LRUCache<string, Remembered>({
             max: opts.cacheMax ?? 50_000,
             ttl,
-            fetchMethod: async (domain) => detectTechnologies(await this.records(domain)),
+            fetchMethod: async (domain, _stale, { options }) => {
+              try {
+                return detectTechnologies(await this.records(domain));
+              } catch (err) {
+                options.ttl = failureTtl;
+                return { failed: err as NodeJS.ErrnoException };
+              }
+            },
           })
         : null;
   }
@@ -196,8 +213,10 @@ export class DnsTechnographics {
   async lookup(domain: string): Promise<Technographics> {
     const key = domain.toLowerCase();
     if (!this.#cache) return detectTechnologies(await this.records(key));
-    // fetchMethod always resolves to a value here (it throws instead of returning undefined).
-    return (await this.#cache.fetch(key)) as Technographics;
+    // fetchMethod always resolves to a value (a failure is a value too).
+    const found = (await this.#cache.fetch(key)) as Remembered;
+    if ('failed' in found) throw found.failed;
+    return found;
   }
 }
 

@@ -57,8 +57,8 @@ afterAll(async () => {
   await dns.stop();
 });
 
-const resolver = (cacheTtlMs?: number) =>
-  new DnsTechnographics({ servers: [dns.address], timeoutMs: 500, tries: 1, cacheTtlMs });
+const resolver = (cacheTtlMs?: number, failureTtlMs?: number) =>
+  new DnsTechnographics({ servers: [dns.address], timeoutMs: 500, tries: 1, cacheTtlMs, failureTtlMs });
 
 describe('DnsTechnographics over a real DNS server', () => {
   it('reads the mail provider from MX and the SaaS from SPF and verification records', async () => {
@@ -122,10 +122,15 @@ describe('DnsTechnographics cache', () => {
     expect((await asked('initech.techno.test')) - before).toBe(8);
   });
 
-  it('does not remember a failure: a timed-out domain is asked again', async () => {
-    const r = resolver();
+  it('remembers a failure only briefly: a timed-out domain fails at once, then is asked again', async () => {
+    const r = resolver(undefined, 1_500);
     await expect(r.lookup('slow.example')).rejects.toMatchObject({ code: 'ETIMEOUT' });
     const before = await asked('slow.example');
+    const t0 = Date.now();
+    await expect(r.lookup('slow.example')).rejects.toMatchObject({ code: 'ETIMEOUT' });
+    expect(Date.now() - t0).toBeLessThan(100);
+    expect(await asked('slow.example')).toBe(before);
+    await new Promise((res) => setTimeout(res, 1_600));
     await expect(r.lookup('slow.example')).rejects.toMatchObject({ code: 'ETIMEOUT' });
     expect(await asked('slow.example')).toBeGreaterThan(before);
   });
