@@ -24,7 +24,7 @@ import { RecordPublisher } from '../services/lib/publisher.ts';
 import { createRedis, keyspace } from '../services/lib/redis.ts';
 import { AvroCodec, registrySchemaSource } from '../services/runtime/index.ts';
 import { cleanupIsolated, isolatedConfig } from '../test/support/isolated.ts';
-import { serviceEnv, startService } from '../test/support/services.ts';
+import { type RunningService, serviceEnv, startService } from '../test/support/services.ts';
 import { generateDedupDataset } from './lib/dedup-dataset.ts';
 
 const { values: args } = parseArgs({
@@ -40,8 +40,13 @@ const load = () =>
     .map((x) => x.toFixed(2))
     .join(' ');
 
-function peakRssMb(pid: number | undefined): number {
-  const status = pid ? readFileSync(`/proc/${pid}/status`, 'utf8') : '';
+function peakRssMb(service: RunningService): number {
+  if (service.proc.exitCode !== null || service.proc.signalCode !== null) {
+    throw new Error(
+      `dedupe exited (${service.proc.exitCode ?? service.proc.signalCode}):\n${service.output().slice(-3000)}`,
+    );
+  }
+  const status = readFileSync(`/proc/${service.proc.pid}/status`, 'utf8');
   return Math.round(Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024);
 }
 
@@ -59,6 +64,7 @@ interface RunFigures {
   peak_rss_mb: number;
   /** Highest V8 heap in use seen on /metrics (sampled every 50 ms). */
   peak_heap_used_mb: number;
+  peak_heap_taking_in_mb: number;
   load_start: string;
   load_end: string;
 }
@@ -124,9 +130,13 @@ async function oneRun(config: DedupeEnv, run: number): Promise<RunFigures> {
   let allTakenIn = 0;
   let peak = 0;
   let peakHeap = 0;
+  // Heap in use while leads are taken in, and its highest value after (resolution, emission, history).
+  let heapTakingIn = 0;
   while (out.size < N) {
-    peak = Math.max(peak, peakRssMb(service.proc.pid));
-    peakHeap = Math.max(peakHeap, await heapUsedMb(service.port));
+    peak = Math.max(peak, peakRssMb(service));
+    const heap = await heapUsedMb(service.port);
+    peakHeap = Math.max(peakHeap, heap);
+    if (!allTakenIn) heapTakingIn = Math.max(heapTakingIn, heap);
     if (!allTakenIn) {
       const stored = await redis.hlen(openKey);
       if (stored >= N || (seen > 0 && stored === 0)) allTakenIn = performance.now();
@@ -143,12 +153,12 @@ async function oneRun(config: DedupeEnv, run: number): Promise<RunFigures> {
       .split('\n')
       .find((l) => l.includes('batch deduplicated'));
   while (!closedLine() && performance.now() - lastOut < 120_000) {
-    peak = Math.max(peak, peakRssMb(service.proc.pid));
+    peak = Math.max(peak, peakRssMb(service));
     peakHeap = Math.max(peakHeap, await heapUsedMb(service.port));
     await sleep(50);
   }
   const closedAt = performance.now();
-  peak = Math.max(peak, peakRssMb(service.proc.pid));
+  peak = Math.max(peak, peakRssMb(service));
   const logLine = closedLine();
   await service.stop();
   await reader.disconnect();
@@ -166,6 +176,7 @@ async function oneRun(config: DedupeEnv, run: number): Promise<RunFigures> {
     duplicates: [...out.values()].filter(Boolean).length,
     peak_rss_mb: peak,
     peak_heap_used_mb: peakHeap,
+    peak_heap_taking_in_mb: heapTakingIn,
     load_start: loadStart,
     load_end: load(),
   };
@@ -192,7 +203,7 @@ try {
       `run ${r + 1}: ${f.leads} leads; consume ${f.consume_s.toFixed(1)} s = ${f.consume_leads_per_s} leads/s; ` +
         `finalize → first out ${f.finalize_first_out_s.toFixed(2)} s, → last out ${f.finalize_last_out_s.toFixed(2)} s, ` +
         `→ closed ${f.closed_s.toFixed(2)} s; ${f.duplicates} duplicates; peak RSS ${f.peak_rss_mb} MiB, ` +
-        `peak heap used ${f.peak_heap_used_mb} MiB; load ${f.load_start} → ${f.load_end}`,
+        `peak heap used ${f.peak_heap_used_mb} MiB (${f.peak_heap_taking_in_mb} MiB while taking leads in); load ${f.load_start} → ${f.load_end}`,
     );
     if (f.service_log) console.log(`  service: ${JSON.stringify(f.service_log)}`);
   }
