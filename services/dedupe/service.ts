@@ -167,7 +167,7 @@ export class BatchFinalizer {
     await emitDecision(
       decision,
       (ids) => open.get(batchId, ids),
-      (leads) => producer.publish<DedupedLead>(TOPICS.deduped, 'DedupedLead', accountId, leads),
+      (leads) => producer.publish<DedupedLead>(TOPICS.deduped, 'DedupedLead', dedupedKey, leads),
     );
     const emitMs = lap();
     await history.add(accountId, historyEntries(decision));
@@ -299,6 +299,12 @@ export class BatchFinalizer {
 }
 
 /**
+ * Deduped leads are keyed by lead: a batch is decided as a whole here, so nothing downstream needs an
+ * account's leads in one partition, and score reads the batch from every partition at once.
+ */
+const dedupedKey = (lead: DedupedLead) => lead.meta.lead_id;
+
+/**
  * Phase 5 as a service (leads.enriched → leads.deduped): a batch phase, so a consumed chunk is stored
  * in one round trip per batch, in partition order. It produces nothing itself (drop): the finalizer
  * produces a batch or window once it is resolved, with its own acknowledged producer, because the
@@ -313,7 +319,7 @@ export function dedupePhase(
     name: 'dedupe',
     input: { topic: TOPICS.enriched, record: 'EnrichedLead' },
     output: { topic: TOPICS.deduped, record: 'DedupedLead' },
-    keyOf: (lead) => lead.meta.account_id,
+    keyOf: dedupedKey,
     batch: async (inputs) => {
       const byBatch = new Map<string, EnrichedLead[]>();
       for (const lead of inputs) {

@@ -33,7 +33,13 @@ export class RecordPublisher {
     return new RecordPublisher(producer, codec, config.LEEDRUSH_PREFIX);
   }
 
-  async publish<T>(baseTopic: string, record: RecordName, key: string, values: T[]): Promise<void> {
+  /** `key` is one key for every record, or a record's own key. */
+  async publish<T>(
+    baseTopic: string,
+    record: RecordName,
+    key: string | ((value: T) => string),
+    values: T[],
+  ): Promise<void> {
     const topic = topicName(this.prefix, baseTopic);
     const cacheKey = `${topic}|${record}`;
     let encoder = this.encoders.get(cacheKey);
@@ -48,7 +54,7 @@ export class RecordPublisher {
       topic,
       acks: -1,
       timeout: 15_000,
-      messages: values.map((v) => ({ key, value: encode(v) })),
+      messages: values.map((v) => ({ key: typeof key === 'string' ? key : key(v), value: encode(v) })),
     });
   }
 

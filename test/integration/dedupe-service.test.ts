@@ -173,11 +173,11 @@ describe('dedupe + score services', () => {
       .filter((l) => deduped.get(l.meta.lead_id)?.[0]?.lead.dedup.is_duplicate)
       .map((l) => l.meta.lead_id);
     expect(gotDuplicates.sort()).toEqual(expectedDuplicates.sort());
-    // Survivors too, and every copy keyed by the account so its leads share a partition downstream.
+    // Survivors too, and every copy keyed by its lead so score reads the batch from every partition.
     for (const l of expected.leads) {
       for (const copy of deduped.get(l.meta.lead_id) ?? []) {
         expect(copy.lead.dedup.survivor_id).toBe(l.dedup.survivor_id);
-        expect(copy.key).toBe('acct_one');
+        expect(copy.key).toBe(l.meta.lead_id);
       }
     }
     reference = statusByRow(leads);
