@@ -8,7 +8,8 @@
  * sorted index per first two characters of the key, scored by key length: only lengths that can still
  * reach the threshold are read (|a|·t ≤ |b| ≤ |a|/t), at most SIMILARITY_CANDIDATES of them, so a
  * lookup's work is bounded however many companies are cached. A pair whose first two characters
- * differ is not considered similar.
+ * differ is not considered similar. A lookup may name a moment (`cachedBefore`): only companies stored
+ * before it are offered, so the leads of one batch never feed each other's matches in arrival order.
  *
  * Counters (hits, misses and summed latency per level, similarity matches, provider calls and dollars
  * saved) live in the store (one Redis hash shared by every instance). They are batched in memory and
@@ -227,17 +228,21 @@ export class EnrichmentCache {
    * The enricher asks by key only for a lead without a domain: with a domain, what the providers say
    * about that domain is the answer, whatever similar company happens to be cached already.
    */
-  getCompany(domain: string | null, companyKey: string | null): Promise<CacheHit | null> {
-    return this.#orMiss(this.#company(domain, companyKey));
+  getCompany(
+    domain: string | null,
+    companyKey: string | null,
+    cachedBefore = Number.POSITIVE_INFINITY,
+  ): Promise<CacheHit | null> {
+    return this.#orMiss(this.#company(domain, companyKey, cachedBefore));
   }
 
-  async #company(domain: string | null, companyKey: string | null): Promise<CacheHit | null> {
+  async #company(domain: string | null, companyKey: string | null, cachedBefore: number) {
     const exact = domain ? await this.#get(companyEntry(domain)) : null;
-    return exact ?? this.#similar(companyKey);
+    return exact ?? this.#similar(companyKey, cachedBefore);
   }
 
-  async #similar(companyKey: string | null): Promise<CacheHit | null> {
-    const similar = companyKey ? await this.#similarCompany(companyKey) : null;
+  async #similar(companyKey: string | null, cachedBefore: number): Promise<CacheHit | null> {
+    const similar = companyKey ? await this.#similarCompany(companyKey, cachedBefore) : null;
     if (similar) {
       this.#count('similarity_matches', 1);
       this.#saved(similar.record);
@@ -323,7 +328,7 @@ export class EnrichmentCache {
     return record;
   }
 
-  async #similarCompany(companyKey: string): Promise<CacheHit | null> {
+  async #similarCompany(companyKey: string, cachedBefore: number): Promise<CacheHit | null> {
     const t = this.opts.similarityThreshold;
     const candidates = await this.#store.range(
       bucketOf(companyKey),
@@ -331,19 +336,21 @@ export class EnrichmentCache {
       t > 0 ? Math.ceil(companyKey.length / t) : Number.POSITIVE_INFINITY,
       SIMILARITY_CANDIDATES,
     );
-    let best: { domain: string; score: number } | null = null;
-    for (const entry of candidates) {
-      const [key = '', candidateDomain = ''] = entry.split('\t');
-      const score = keySimilarity(companyKey, key);
+    const similar = candidates
+      .map((entry) => {
+        const [key = '', domain = ''] = entry.split('\t');
+        return { domain, score: keySimilarity(companyKey, key) };
+      })
+      .filter((c) => c.score >= t)
       // Ties go to the smaller domain, so the pick does not depend on which was indexed first.
-      const better = !best || score > best.score || (score === best.score && candidateDomain < best.domain);
-      if (score >= t && better) best = { domain: candidateDomain, score };
+      .sort((a, b) => b.score - a.score || (a.domain < b.domain ? -1 : a.domain > b.domain ? 1 : 0));
+    for (const best of similar) {
+      const record = await this.#peek(`company:${best.domain}`);
+      if (record && record.stored_at < cachedBefore) {
+        return { level: 'similarity', record, key: `company:${best.domain}`, similarity: best.score };
+      }
     }
-    if (!best) return null;
-    const record = await this.#peek(`company:${best.domain}`);
-    return record
-      ? { level: 'similarity', record, key: `company:${best.domain}`, similarity: best.score }
-      : null;
+    return null;
   }
 
   #saved(record: CachedRecord): void {

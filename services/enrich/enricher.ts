@@ -46,6 +46,11 @@ export interface LeadInput {
   country: string | null;
   industry: string | null;
   employees: string | null;
+  /**
+   * When the lead's batch was received. A lead without a company domain takes a similar company only
+   * from what was cached before then: what its own batch caches meanwhile depends on arrival order.
+   */
+  received_at?: number;
 }
 
 export interface EnrichOutcome {
@@ -109,7 +114,7 @@ const NOTHING: Served = {
  * the lead's own values, then the verdict, the person (with the company data person answers carry),
  * the company, and DNS technographics. A record is asked for only while the lead leaves one of its
  * target fields open. Only a lead without a company domain depends on history: its company can come
- * only from a cached company with a similar name (cache.ts).
+ * only from a company with a similar name cached before its batch was received (cache.ts).
  */
 export class Enricher {
   /** Records being computed in this process right now, so concurrent leads of one key pay once. */
@@ -147,7 +152,7 @@ export class Enricher {
     if (open('company')) {
       if (keys.domain) use(await this.#company(keys.domain));
       else if (companyKey) {
-        const hit = await this.cache.getCompany(null, companyKey);
+        const hit = await this.cache.getCompany(null, companyKey, lead.received_at);
         if (hit) use({ record: hit.record, hit, outcome: null });
       }
     }

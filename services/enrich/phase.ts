@@ -26,7 +26,7 @@ export interface EnrichPhaseDeps {
 
 const CACHE_LEVELS = new Set(['l1', 'l2', 'similarity', 'predictive']);
 
-export function toLeadInput({ lead, verification }: VerifiedLead): LeadInput {
+export function toLeadInput({ lead, verification, meta }: VerifiedLead): LeadInput {
   return {
     email: lead.email,
     email_status: verification.email_status,
@@ -42,6 +42,7 @@ export function toLeadInput({ lead, verification }: VerifiedLead): LeadInput {
     country: lead.country,
     industry: lead.industry,
     employees: lead.employees,
+    received_at: meta.received_at,
   };
 }
 

@@ -73,6 +73,23 @@ describe('EnrichmentCache in the process', () => {
     expect(stats.cost_savings).toEqual({ api_calls_saved: 4, estimated_savings_usd: 0.4 });
     await cache.close();
   });
+
+  it('offers a similar company only when it was cached before the given moment, the best of those first', async () => {
+    const cache = new EnrichmentCache(null, (...p) => p.join(':'), {
+      l1Max: 10,
+      l1TtlMs: 60_000,
+      l2TtlS: 60,
+      similarityThreshold: 0.85,
+    });
+    // The closer name was cached later: a lead received in between sees only the older one.
+    await cache.setCompany('northwind-a.com', { ...record('northwindd'), stored_at: 1_000 });
+    await cache.setCompany('northwind-b.com', { ...record('northwind'), stored_at: 2_000 });
+    expect((await cache.getCompany(null, 'northwind', 1_500))?.key).toBe('company:northwind-a.com');
+    expect((await cache.getCompany(null, 'northwind', 2_500))?.key).toBe('company:northwind-b.com');
+    expect((await cache.getCompany(null, 'northwind'))?.key).toBe('company:northwind-b.com');
+    expect(await cache.getCompany(null, 'northwind', 1_000)).toBeNull();
+    await cache.close();
+  });
 });
 
 describe('MemoryTokenBuckets', () => {
