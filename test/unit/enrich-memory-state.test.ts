@@ -56,13 +56,16 @@ describe('EnrichmentCache in the process', () => {
     stored_at: Date.now(),
   });
 
-  it('serves a company by registrable domain and by similar key, and counts hits and savings', async () => {
-    const cache = new EnrichmentCache(null, (...p) => p.join(':'), {
+  const inProcessCache = () =>
+    new EnrichmentCache(null, (...p) => p.join(':'), {
       l1Max: 10,
       l1TtlMs: 60_000,
       l2TtlS: 60,
       similarityThreshold: 0.85,
     });
+
+  it('serves a company by registrable domain and by similar key, and counts hits and savings', async () => {
+    const cache = inProcessCache();
     await cache.setCompany('northwind.com', record('northwind'));
     expect((await cache.getCompany('eu.northwind.com', null))?.level).toBe('l1');
     expect((await cache.getCompany(null, 'northwindd'))?.level).toBe('similarity');
@@ -75,12 +78,7 @@ describe('EnrichmentCache in the process', () => {
   });
 
   it('offers a similar company only when it was cached before the given moment, the best of those first', async () => {
-    const cache = new EnrichmentCache(null, (...p) => p.join(':'), {
-      l1Max: 10,
-      l1TtlMs: 60_000,
-      l2TtlS: 60,
-      similarityThreshold: 0.85,
-    });
+    const cache = inProcessCache();
     // The closer name was cached later: a lead received in between sees only the older one.
     await cache.setCompany('northwind-a.com', { ...record('northwindd'), stored_at: 1_000 });
     await cache.setCompany('northwind-b.com', { ...record('northwind'), stored_at: 2_000 });
