@@ -13,6 +13,7 @@ import { createRedis, keyspace } from '../../services/lib/redis.ts';
 import { AvroCodec, registrySchemaSource } from '../../services/runtime/index.ts';
 import { cleanupIsolated, isolatedConfig } from '../support/isolated.ts';
 import { type RunningService, serviceEnv, startService } from '../support/services.ts';
+import { decodedOrThrow, followTopic } from '../support/topic-follower.ts';
 
 // services/dedupe/main.ts (child process, real Kafka, registry and Redis) closing open batches that
 // will not complete by themselves: stream batches in windows (by count, then by idleness), and a file
@@ -60,23 +61,16 @@ beforeAll(async () => {
   ns = keyspace(config.LEEDRUSH_PREFIX);
   publisher = await RecordPublisher.connect(config, 'dedupe-open-it');
   kafka = new Kafka({ clientId: 'dedupe-open-it', brokers: config.KAFKA_BROKERS, logLevel: logLevel.ERROR });
-  const decoder = new AvroCodec(registrySchemaSource(config.SCHEMA_REGISTRY_URL)).decoderFor<DedupedLead>(
+  stopReader = await followTopic<DedupedLead>(
+    kafka,
+    new AvroCodec(registrySchemaSource(config.SCHEMA_REGISTRY_URL)),
+    topicName(config.LEEDRUSH_PREFIX, TOPICS.deduped),
     'DedupedLead',
-  );
-  const consumer = kafka.consumer({ groupId: `${config.LEEDRUSH_PREFIX}.it.deduped`, maxWaitTimeInMs: 100 });
-  await consumer.connect();
-  await consumer.subscribe({ topic: topicName(config.LEEDRUSH_PREFIX, TOPICS.deduped), fromBeginning: true });
-  await consumer.run({
-    eachBatch: async ({ batch }) => {
-      await decoder.prepare(batch.messages.map((m) => m.value));
-      for (const m of batch.messages) {
-        const d = decoder.decode(m.value);
-        if (!d.ok) throw new Error(d.reason);
-        deduped.set(d.value.meta.lead_id, d.value);
-      }
+    (d) => {
+      const lead = decodedOrThrow(d);
+      deduped.set(lead.meta.lead_id, lead);
     },
-  });
-  stopReader = () => consumer.disconnect();
+  );
 }, 120_000);
 
 afterAll(async () => {

@@ -12,6 +12,7 @@ import { createRedis, keyspace } from '../../services/lib/redis.ts';
 import { AvroCodec, registrySchemaSource } from '../../services/runtime/index.ts';
 import { cleanupIsolated, isolatedConfig } from '../support/isolated.ts';
 import { type RunningService, serviceEnv, startService } from '../support/services.ts';
+import { decodedOrThrow, followTopic } from '../support/topic-follower.ts';
 
 // services/dedupe/main.ts and services/score/main.ts as deployed (child processes) on the real Kafka,
 // registry and Redis: file batches collected in Redis and finalized once complete, by the last lead or by
@@ -44,21 +45,12 @@ async function read<T>(
   onRecord: (v: T, key: string) => void,
 ) {
   const codec = new AvroCodec(registrySchemaSource(config.SCHEMA_REGISTRY_URL));
-  const decoder = codec.decoderFor<T>(record);
-  const consumer = kafka.consumer({ groupId: `${config.LEEDRUSH_PREFIX}.it.${base}`, maxWaitTimeInMs: 200 });
-  await consumer.connect();
-  await consumer.subscribe({ topic: topicName(config.LEEDRUSH_PREFIX, base), fromBeginning: true });
-  await consumer.run({
-    eachBatch: async ({ batch }) => {
-      await decoder.prepare(batch.messages.map((m) => m.value));
-      for (const m of batch.messages) {
-        const d = decoder.decode(m.value);
-        if (!d.ok) throw new Error(d.reason);
-        onRecord(d.value, m.key?.toString() ?? '');
-      }
-    },
-  });
-  stopReaders.push(() => consumer.disconnect());
+  const topic = topicName(config.LEEDRUSH_PREFIX, base);
+  stopReaders.push(
+    await followTopic<T>(kafka, codec, topic, record, (d, m) =>
+      onRecord(decodedOrThrow(d), m.key?.toString() ?? ''),
+    ),
+  );
 }
 
 async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 240_000) {

@@ -15,6 +15,7 @@ import { createRedis, keyspace } from '../../services/lib/redis.ts';
 import { AvroCodec, registrySchemaSource } from '../../services/runtime/index.ts';
 import { cleanupIsolated, isolatedConfig } from '../support/isolated.ts';
 import { type RunningService, serviceEnv, startService } from '../support/services.ts';
+import { decodedOrThrow, followTopic } from '../support/topic-follower.ts';
 
 // services/enrich/main.ts as deployed, in its own process: leads.verified → leads.enriched through the
 // real Kafka and registry, caches and batch figures in Redis, provider calls to the sandbox providers
@@ -58,7 +59,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await consumer?.disconnect();
+  await stopConsumer?.();
   await service?.stop();
   await publisher?.disconnect();
   if (redis) {
@@ -70,26 +71,16 @@ afterAll(async () => {
   if (config) await cleanupIsolated(config);
 });
 
-let consumer: ReturnType<Kafka['consumer']> | undefined;
+let stopConsumer: (() => Promise<void>) | undefined;
 
 async function startConsumer(): Promise<void> {
-  const decoder = codec.decoderFor<EnrichedLead>('EnrichedLead');
-  consumer = kafka.consumer({ groupId: `enrich-it-${randomBytes(6).toString('hex')}`, maxWaitTimeInMs: 200 });
-  await consumer.connect();
-  await consumer.subscribe({
-    topics: [topicName(config.LEEDRUSH_PREFIX, TOPICS.enriched)],
-    fromBeginning: true,
-  });
-  await consumer.run({
-    eachBatch: async ({ batch }) => {
-      await decoder.prepare(batch.messages.map((m) => m.value));
-      for (const m of batch.messages) {
-        const d = decoder.decode(m.value);
-        if (!d.ok) throw new Error(d.reason);
-        received.push({ key: m.key?.toString() ?? '', lead: d.value });
-      }
-    },
-  });
+  stopConsumer = await followTopic<EnrichedLead>(
+    kafka,
+    codec,
+    topicName(config.LEEDRUSH_PREFIX, TOPICS.enriched),
+    'EnrichedLead',
+    (d, m) => received.push({ key: m.key?.toString() ?? '', lead: decodedOrThrow(d) }),
+  );
 }
 
 async function waitFor(count: number, timeoutMs = 90_000): Promise<void> {

@@ -1,5 +1,4 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { createServer as createTcpServer } from 'node:net';
 import { join } from 'node:path';
@@ -21,6 +20,7 @@ import {
   type SmtpServers,
   startSmtpServers,
 } from '../support/smtp-servers.ts';
+import { decodedOrThrow, followTopic } from '../support/topic-follower.ts';
 
 // services/verify/main.ts as deployed, in its own process: leads.standardized → leads.verified through the
 // real Kafka and registry, DNS from dnsmasq, SMTP probes to smtp-server, the DNS cache in Redis, line
@@ -219,27 +219,14 @@ async function produceAll(leads: StandardizedLead[]): Promise<void> {
 }
 
 async function consumeVerified(expected: number, timeoutMs = 120_000): Promise<VerifiedLead[]> {
-  const decoder = codec.decoderFor<VerifiedLead>('VerifiedLead');
   const out: VerifiedLead[] = [];
-  const consumer = kafka.consumer({
-    groupId: `verify-it-${randomBytes(6).toString('hex')}`,
-    maxWaitTimeInMs: 200,
-  });
-  await consumer.connect();
-  await consumer.subscribe({
-    topics: [topicName(config.LEEDRUSH_PREFIX, TOPICS.verified)],
-    fromBeginning: true,
-  });
-  await consumer.run({
-    eachBatch: async ({ batch }) => {
-      await decoder.prepare(batch.messages.map((m) => m.value));
-      for (const m of batch.messages) {
-        const d = decoder.decode(m.value);
-        if (!d.ok) throw new Error(d.reason);
-        out.push(d.value);
-      }
-    },
-  });
+  const stop = await followTopic<VerifiedLead>(
+    kafka,
+    codec,
+    topicName(config.LEEDRUSH_PREFIX, TOPICS.verified),
+    'VerifiedLead',
+    (d) => out.push(decodedOrThrow(d)),
+  );
   try {
     const deadline = Date.now() + timeoutMs;
     while (out.length < expected && Date.now() < deadline) await sleep(200);
@@ -247,7 +234,7 @@ async function consumeVerified(expected: number, timeoutMs = 120_000): Promise<V
     await sleep(1_000);
     return out;
   } finally {
-    await consumer.disconnect();
+    await stop();
   }
 }
 
