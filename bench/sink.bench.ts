@@ -16,7 +16,7 @@ import { createRedis, keyspace } from '../services/lib/redis.ts';
 import { SinkConfig } from '../services/sink/config.ts';
 import { startSink } from '../services/sink/service.ts';
 import { waitFor } from '../test/fixtures/runtime/harness.ts';
-import { dropRedisKeys, fileRows, sinkKafka } from '../test/fixtures/sink/records.ts';
+import { fileRows, sinkKafka } from '../test/fixtures/sink/records.ts';
 import { cleanupIsolated, isolatedConfig } from '../test/support/isolated.ts';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 100_000);
@@ -128,7 +128,7 @@ async function main(): Promise<void> {
     writeFileSync(join(REPO_ROOT, '.bench', 'sink.json'), `${JSON.stringify(summary, null, 2)}\n`);
   } finally {
     await kafka.close();
-    await dropRedisKeys(redis, config.LEEDRUSH_PREFIX);
+    redis.disconnect();
     await cleanupIsolated(config);
   }
 }

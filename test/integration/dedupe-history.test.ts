@@ -8,6 +8,7 @@ import { DEFAULT_HISTORY_OPTIONS, HistoryIndex } from '../../services/dedupe/his
 import { resolveBatch } from '../../services/dedupe/resolve.ts';
 import { loadConfig } from '../../services/lib/config.ts';
 import { createRedis, keyspace } from '../../services/lib/redis.ts';
+import { deleteRedisKeys } from '../support/isolated.ts';
 
 const prefix = `t_dd_${randomBytes(3).toString('hex')}`;
 const redis = createRedis(loadConfig().REDIS_URL);
@@ -16,8 +17,7 @@ const DAY = 86_400_000;
 const T0 = 1_780_000_000_000;
 
 afterAll(async () => {
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length) await redis.del(...keys);
+  await deleteRedisKeys(redis, prefix);
   redis.disconnect();
 });
 

@@ -134,8 +134,6 @@ afterAll(async () => {
   for (const stop of stopReaders) await stop();
   await publisher?.disconnect();
   if (config) {
-    const keys = await redis.keys(`${config.LEEDRUSH_PREFIX}:*`);
-    if (keys.length) await redis.del(...keys);
     redis.disconnect();
     await cleanupIsolated(config);
   }

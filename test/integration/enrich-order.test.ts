@@ -12,6 +12,7 @@ import type { EnrichOutcome, LeadInput } from '../../services/enrich/enricher.ts
 import { type RunningSandbox, sandboxEnv, startSandbox } from '../../services/enrich/sandbox/server.ts';
 import { loadConfig } from '../../services/lib/config.ts';
 import { createRedis } from '../../services/lib/redis.ts';
+import { deleteRedisKeys } from '../support/isolated.ts';
 
 let sandbox: RunningSandbox;
 let redis: Redis;
@@ -25,10 +26,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(open.map((c) => c.close()));
-  for (const prefix of prefixes) {
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length) await redis.del(...keys);
-  }
+  for (const prefix of prefixes) await deleteRedisKeys(redis, prefix);
   redis.disconnect();
   await sandbox.close();
 });

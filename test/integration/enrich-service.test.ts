@@ -63,8 +63,6 @@ afterAll(async () => {
   await service?.stop();
   await publisher?.disconnect();
   if (redis) {
-    const keys = await redis.keys(`${config.LEEDRUSH_PREFIX}:*`);
-    if (keys.length) await redis.del(...keys);
     redis.disconnect();
   }
   await sandbox?.close();

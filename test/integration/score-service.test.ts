@@ -4,19 +4,20 @@ import { loadConfig } from '../../services/lib/config.ts';
 import { createRedis, keyspace } from '../../services/lib/redis.ts';
 import { ProfileStore } from '../../services/score/phase.ts';
 import { defaultProfile } from '../../services/score/profile.ts';
+import { deleteRedisKeys } from '../support/isolated.ts';
 
 // The score service's profile lookup on the real Redis: the stored JSON, validated, cached; the default
 // for an account without one or with an invalid one.
 
 const config = loadConfig();
 const redis = createRedis(config.REDIS_URL, 'score-it');
-const ns = keyspace(`t_score_${randomBytes(4).toString('hex')}`);
+const prefix = `t_score_${randomBytes(4).toString('hex')}`;
+const ns = keyspace(prefix);
 const invalid: string[] = [];
 const store = () => new ProfileStore(redis, ns, (account, problem) => invalid.push(`${account}: ${problem}`));
 
 afterAll(async () => {
-  const keys = await redis.keys(ns('*'));
-  if (keys.length) await redis.del(...keys);
+  await deleteRedisKeys(redis, prefix);
   redis.disconnect();
 });
 

@@ -16,7 +16,6 @@ import { SinkConfig } from '../../services/sink/config.ts';
 import { waitFor } from '../fixtures/runtime/harness.ts';
 import {
   completedCounts,
-  dropRedisKeys,
   fileBatch,
   fileRows,
   type SinkKafka,
@@ -57,7 +56,7 @@ afterEach(async () => {
 afterAll(async () => {
   await kafka?.close();
   await ch?.close();
-  if (redis) await dropRedisKeys(redis, config.LEEDRUSH_PREFIX);
+  redis?.disconnect();
   if (config) await cleanupIsolated(config);
 });
 

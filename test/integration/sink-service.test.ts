@@ -22,7 +22,6 @@ import { type SinkService, startSink } from '../../services/sink/service.ts';
 import { waitFor } from '../fixtures/runtime/harness.ts';
 import {
   completedCounts,
-  dropRedisKeys,
   fileBatch,
   fileRows,
   rejection,
@@ -54,7 +53,7 @@ afterAll(async () => {
   await sink?.close();
   await kafka?.close();
   await ch?.close();
-  if (redis) await dropRedisKeys(redis, config.LEEDRUSH_PREFIX);
+  redis?.disconnect();
   if (config) await cleanupIsolated(config);
 });
 

@@ -8,14 +8,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { BatchTracker, type TerminalOutcome, type TerminalRow } from '../../services/lib/batch-tracker.ts';
 import { loadConfig } from '../../services/lib/config.ts';
 import { createRedis, keyspace } from '../../services/lib/redis.ts';
+import { deleteRedisKeys } from '../support/isolated.ts';
 
 const prefix = `t_sinktr_${randomBytes(3).toString('hex')}`;
 const redis = createRedis(loadConfig().REDIS_URL);
 const tracker = new BatchTracker(redis, keyspace(prefix));
 
 afterAll(async () => {
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length) await redis.del(...keys);
+  await deleteRedisKeys(redis, prefix);
   redis.disconnect();
 });
 

@@ -9,7 +9,6 @@ import { enrichedLead } from '../../bench/lib/dedup-dataset.ts';
 import type { StandardizedLead, VerifiedLead } from '../../schemas/generated.ts';
 import { REPO_ROOT } from '../../services/lib/config.ts';
 import { TOPICS, topicName } from '../../services/lib/names.ts';
-import { createRedis } from '../../services/lib/redis.ts';
 import { AvroCodec, registrySchemaSource } from '../../services/runtime/index.ts';
 import { VerifyConfig } from '../../services/verify/config.ts';
 import { type DnsServer, startDnsServer } from '../support/dns-server.ts';
@@ -91,10 +90,6 @@ afterAll(async () => {
     await Promise.race([new Promise((r) => service.once('exit', r)), sleep(15_000)]);
   }
   if (config) {
-    const redis = createRedis(config.REDIS_URL, 'verify-it');
-    const keys = await redis.keys(`${config.LEEDRUSH_PREFIX}:*`);
-    if (keys.length) await redis.del(...keys);
-    redis.disconnect();
     await cleanupIsolated(config);
   }
   await dns?.stop();

@@ -41,8 +41,6 @@ beforeAll(async () => {
 afterAll(async () => {
   server.closeAllConnections();
   server.close();
-  const keys = await redis.keys(`${config.LEEDRUSH_PREFIX}:*`);
-  if (keys.length) await redis.del(...keys);
   redis.disconnect();
   await ch.close();
   await cleanupIsolated(config);

@@ -6,6 +6,7 @@
  *   afterAll(() => cleanupIsolated(config));
  */
 import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
 import kafkajs from 'kafkajs';
 import type { z } from 'zod';
 import { createClickHouse, execSql, ident, sql } from '../../services/lib/clickhouse.ts';
@@ -57,7 +58,7 @@ export async function cleanupIsolated(config: Config): Promise<string[]> {
     deleteKafkaObjects(config, mine),
     deleteSubjects(config, mine),
     dropDatabase(config),
-    deleteRedisKeys(config.REDIS_URL, prefix),
+    deleteRedisKeysAt(config.REDIS_URL, prefix),
   ]);
   return results.flatMap((r) => (r.status === 'rejected' ? [String(r.reason)] : []));
 }
@@ -98,12 +99,16 @@ async function dropDatabase(config: Config): Promise<void> {
 }
 
 /** Every key under the prefix, found with SCAN so a large test keyspace never blocks the server. */
-export async function deleteRedisKeys(redisUrl: string, prefix: string): Promise<void> {
+export async function deleteRedisKeys(redis: Redis, prefix: string): Promise<void> {
+  for await (const keys of redis.scanStream({ match: `${prefix}:*`, count: 1_000 })) {
+    if ((keys as string[]).length) await redis.unlink(...(keys as string[]));
+  }
+}
+
+async function deleteRedisKeysAt(redisUrl: string, prefix: string): Promise<void> {
   const redis = createRedis(redisUrl, 'leedrush-test-cleanup');
   try {
-    for await (const keys of redis.scanStream({ match: `${prefix}:*`, count: 1_000 })) {
-      if ((keys as string[]).length) await redis.unlink(...(keys as string[]));
-    }
+    await deleteRedisKeys(redis, prefix);
   } finally {
     redis.disconnect();
   }

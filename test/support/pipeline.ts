@@ -265,8 +265,6 @@ export async function startPipelineRun(
     await started.sandbox?.close();
     await started.dns?.stop();
     await ch.close();
-    const keys = await redis.keys(`${config.LEEDRUSH_PREFIX}:*`);
-    if (keys.length) await redis.del(...keys);
     redis.disconnect();
     await cleanupIsolated(config);
     rmSync(uploadDir, { recursive: true, force: true });
