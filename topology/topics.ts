@@ -62,17 +62,9 @@ function spec(base: BaseTopic, partitions: number, retentionMs: number, record: 
 export const DLQ_PARTITIONS = 1;
 export const DLQ_RETENTION_MS = 30 * DAY_MS;
 
-export const PHASE_NAMES = [
-  'ingest',
-  'standardize',
-  'verify',
-  'enrich',
-  'dedupe',
-  'score',
-  'sink',
-  'webhooks',
-  'usage',
-] as const;
+/** The phases every lead passes through, from a batch request to ClickHouse, in order. */
+export const LEAD_PHASES = ['ingest', 'standardize', 'verify', 'enrich', 'dedupe', 'score', 'sink'] as const;
+export const PHASE_NAMES = [...LEAD_PHASES, 'webhooks', 'usage'] as const;
 export type PhaseName = (typeof PHASE_NAMES)[number];
 
 export interface PhaseSpec {

@@ -26,20 +26,13 @@ import { TOPICS } from '../../services/lib/names.ts';
 import { RecordPublisher } from '../../services/lib/publisher.ts';
 import { createRedis, keyspace } from '../../services/lib/redis.ts';
 import { LocalUploadStore } from '../../services/lib/upload-store.ts';
+import { LEAD_PHASES } from '../../topology/topics.ts';
 import { type DnsServer, type DnsZone, startDnsServer } from './dns-server.ts';
 import { cleanupIsolated, isolatedConfig } from './isolated.ts';
 import { type RunningService, serviceEnv, startService } from './services.ts';
 
 /** In the order records flow through them. */
-export const PIPELINE_SERVICES = [
-  'ingest',
-  'standardize',
-  'verify',
-  'enrich',
-  'dedupe',
-  'score',
-  'sink',
-] as const;
+export const PIPELINE_SERVICES = LEAD_PHASES;
 export type PipelineService = (typeof PIPELINE_SERVICES)[number];
 
 export interface PipelineOptions {
