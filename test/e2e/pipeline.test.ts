@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { querySql, sql } from '../../services/lib/clickhouse.ts';
+import { resultRowIndexes } from '../fixtures/sink/records.ts';
 import {
   messyLeadCsv,
   type PipelineRun,
@@ -90,15 +91,7 @@ describe('the whole pipeline through Kafka (ingest → standardize → verify �
     expect(Number(rejections?.n)).toBe(batch.rows_errored);
 
     // Every row index of the file is in exactly one of the two tables, once.
-    const rows = await querySql<{ row_index: string }>(
-      ch,
-      sql`SELECT row_index FROM (
-            SELECT toNullable(row_index) AS row_index FROM leads FINAL WHERE account_id = ${ACCOUNT} AND batch_id = ${id}
-            UNION ALL
-            SELECT row_index FROM rejections FINAL WHERE account_id = ${ACCOUNT} AND batch_id = ${id})
-          ORDER BY row_index`,
-    );
-    expect(rows.map((r) => Number(r.row_index))).toEqual([...Array(N).keys()]);
+    expect(await resultRowIndexes(ch, ACCOUNT, id)).toEqual([...Array(N).keys()]);
 
     // The batches table holds the same final figures.
     const [chBatch] = await querySql<Record<string, unknown>>(

@@ -25,6 +25,7 @@ import {
   fileBatch,
   fileRows,
   rejection,
+  resultRowIndexes,
   type SinkKafka,
   STATUSES,
   scoredLead,
@@ -132,15 +133,7 @@ describe('sink service (real Kafka, ClickHouse 18.16, Redis)', () => {
       DUPLICATE: batch.rows_duplicate,
     });
     expect(await countFinal('rejections', acc, id)).toBe(batch.rows_errored);
-    const rows = await querySql<{ row_index: string }>(
-      ch,
-      sql`SELECT row_index FROM (
-            SELECT toNullable(row_index) AS row_index FROM leads FINAL WHERE account_id = ${acc} AND batch_id = ${id}
-            UNION ALL
-            SELECT row_index FROM rejections FINAL WHERE account_id = ${acc} AND batch_id = ${id})
-          ORDER BY row_index`,
-    );
-    expect(rows.map((r) => Number(r.row_index))).toEqual([...Array(N).keys()]);
+    expect(await resultRowIndexes(ch, acc, id)).toEqual([...Array(N).keys()]);
 
     const [chBatch] = await querySql<Record<string, unknown>>(
       ch,
