@@ -3,7 +3,6 @@ import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type {
   BatchRequest,
-  DedupedLead,
   EnrichedLead,
   LeadRejection,
   RawLead,
@@ -13,13 +12,10 @@ import { DEFAULT_SETTINGS } from '../dedupe/config.ts';
 import { resolveBatch } from '../dedupe/resolve.ts';
 import { rawLeadOf } from '../ingest/phase.ts';
 import { openUpload } from '../ingest/reader/index.ts';
-import { TOPICS } from '../lib/names.ts';
 import { UPLOAD_READ_CHUNK } from '../lib/upload-store.ts';
 import { type EmbeddedError, runEmbedded } from '../runtime/embedded.ts';
-import { definePhase } from '../runtime/phase.ts';
-import { ok } from '../runtime/result.ts';
+import { scorePhase } from '../score/phase.ts';
 import type { IcpProfile } from '../score/profile.ts';
-import { scoreLead } from '../score/score.ts';
 import { standardizePhase } from '../standardize/phase.ts';
 import { createVerifyContext } from '../verify/context.ts';
 import { verifyPhase } from '../verify/phase.ts';
@@ -59,14 +55,6 @@ export interface PipelineOptions {
 
 /** A file that cannot be run at all (missing, a folder): a usage error, not a row failure. */
 export class InputFileError extends Error {}
-
-const scorePhase = (profile: IcpProfile) =>
-  definePhase<DedupedLead, ScoredLead>({
-    name: 'score',
-    input: { topic: TOPICS.deduped, record: 'DedupedLead' },
-    output: { topic: TOPICS.scored, record: 'ScoredLead' },
-    phase: (lead) => ok(scoreLead(lead, profile)),
-  });
 
 /**
  * The main job in one process: the file read by the shared reader, then standardize → verify →
@@ -115,7 +103,7 @@ export async function runPipeline(path: string, options: PipelineOptions): Promi
       options.onProgress,
     );
     const { leads: deduped } = resolveBatch(enriched, [], DEFAULT_SETTINGS);
-    const scored = await runEmbedded<ScoredLead>([scorePhase(profile)], deduped);
+    const scored = await runEmbedded<ScoredLead>([scorePhase({ profileOf: async () => profile })], deduped);
     failures.push(...scored.errors.map(errorFailure));
     failures.sort((a, b) => a.row_index - b.row_index);
     const { source, spend } = enrichment;

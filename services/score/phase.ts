@@ -52,13 +52,18 @@ export class ProfileStore {
   }
 }
 
+/** Where the phase finds an account's profile: the ProfileStore in the service, one fixed profile embedded. */
+export interface ProfileSource {
+  profileOf(accountId: string): Promise<IcpProfile>;
+}
+
 /**
- * Phase 6 as a service: leads.deduped → leads.scored, keyed by lead. Nothing downstream needs an
- * account's leads together (the sink's writes and counts are per lead and idempotent), and dedupe puts
- * a whole account in one partition: keyed by account, the sink read a 100,000-lead batch from a single
- * partition, one fetch-insert-commit round after another, and finished 14-16 s after score.
+ * Phase 6: leads.deduped → leads.scored, keyed by lead. Nothing downstream needs an account's leads
+ * together (the sink's writes and counts are per lead and idempotent); keyed by account, the sink read
+ * a 100,000-lead batch from a single partition, one fetch-insert-commit round after another, and
+ * finished 14-16 s after score.
  */
-export function scorePhase(profiles: ProfileStore): PhaseDefinition<DedupedLead, ScoredLead> {
+export function scorePhase(profiles: ProfileSource): PhaseDefinition<DedupedLead, ScoredLead> {
   return definePhase<DedupedLead, ScoredLead>({
     name: 'score',
     input: { topic: TOPICS.deduped, record: 'DedupedLead' },
