@@ -6,6 +6,7 @@ import { RecordPublisher } from '../services/lib/publisher.ts';
 import { createRedis, keyspace } from '../services/lib/redis.ts';
 import { LocalUploadStore } from '../services/lib/upload-store.ts';
 import { EndpointStore } from '../services/webhooks/endpoints.ts';
+import { RetryQueue } from '../services/webhooks/retry-queue.ts';
 import { AccountStore } from './auth/accounts.ts';
 import { TokenService } from './auth/tokens.ts';
 import { BatchListCache } from './batches/list-cache.ts';
@@ -30,6 +31,7 @@ export async function createDeps(config: GatewayConfig): Promise<GatewayDeps> {
     // Result downloads stream for as long as the client reads: their own client, with a long deadline.
     clickhouseExport: createClickHouse(config, { requestTimeoutMs: 600_000 }),
     webhooks: new EndpointStore(redis, key),
+    webhookQueue: new RetryQueue(redis, key),
     advanced: createAdvancedFeatures(config, redis),
     config,
     redis,

@@ -6,6 +6,7 @@ import type { BatchTracker } from '../services/lib/batch-tracker.ts';
 import type { RecordPublisher } from '../services/lib/publisher.ts';
 import type { UploadStore } from '../services/lib/upload-store.ts';
 import type { EndpointStore } from '../services/webhooks/endpoints.ts';
+import type { RetryQueue } from '../services/webhooks/retry-queue.ts';
 import type { AccountStore, User } from './auth/accounts.ts';
 import type { TokenService } from './auth/tokens.ts';
 import type { BatchListCache } from './batches/list-cache.ts';
@@ -32,6 +33,8 @@ export interface GatewayDeps {
   clickhouse: ClickHouseClient;
   clickhouseExport: ClickHouseClient;
   webhooks: EndpointStore;
+  /** The webhooks service's delivery schedule: test events are put straight into it. */
+  webhookQueue: RetryQueue;
   /** Cache and predictive figures, and synchronous multi-source validation (/v1 routes). */
   advanced: AdvancedFeatures;
   log: Logger;

@@ -1,7 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
 import { checkTarget } from '../../services/webhooks/address-guard.ts';
 import type { Endpoint } from '../../services/webhooks/endpoints.ts';
-import { WEBHOOK_EVENTS } from '../../services/webhooks/events.ts';
+import { WEBHOOK_EVENTS, WEBHOOK_TEST_EVENT } from '../../services/webhooks/events.ts';
 import { problem } from '../errors.ts';
 import { errorResponses, jsonBody } from '../openapi.ts';
 import { createRouter } from '../validation.ts';
@@ -111,6 +112,32 @@ const deliveriesRouteDef = createRoute({
   },
 });
 
+const testRouteDef = createRoute({
+  method: 'post',
+  path: '/webhooks/{id}/test',
+  tags: ['webhooks'],
+  security: [{ bearer: [] }],
+  description:
+    `Sends a \`${WEBHOOK_TEST_EVENT}\` event to this endpoint only, whatever events it subscribed to: ` +
+    'signed, retried and logged in its deliveries like any other event. Body: ' +
+    `{"event": "${WEBHOOK_TEST_EVENT}", "batch_id": null, "timestamp", "data": {"endpoint_id", "message"}}. ` +
+    '202: the event is queued (the first attempt follows within about a second).',
+  request: { params: IdParam },
+  responses: {
+    202: {
+      description: 'Queued for delivery',
+      content: {
+        'application/json': {
+          schema: z
+            .object({ event_id: z.string(), event: z.literal(WEBHOOK_TEST_EVENT) })
+            .openapi('WebhookTestEvent'),
+        },
+      },
+    },
+    ...errorResponses(401, 404, 429),
+  },
+});
+
 const publicView = ({ id, url, events, created_at }: Endpoint) => ({
   id,
   url,
@@ -142,4 +169,25 @@ export const webhookRoutes = createRouter()
     if (!(await deps.webhooks.get(user.account_id, id))) throw problem(404, 'no such webhook');
     const rows = await listDeliveries(deps.clickhouse, user.account_id, id, c.req.valid('query'));
     return c.json(rows, 200);
+  })
+  .openapi(testRouteDef, async (c) => {
+    const { id } = c.req.valid('param');
+    const { deps, user } = c.var;
+    if (!(await deps.webhooks.get(user.account_id, id))) throw problem(404, 'no such webhook');
+    const eventId = `${WEBHOOK_TEST_EVENT}:${randomBytes(12).toString('hex')}`;
+    const now = Date.now();
+    await deps.webhookQueue.enqueue(
+      {
+        endpoint_id: id,
+        account_id: user.account_id,
+        event_id: eventId,
+        event: WEBHOOK_TEST_EVENT,
+        batch_id: null,
+        occurred_at: now,
+        data_json: JSON.stringify({ endpoint_id: id, message: 'Test event sent from Leedrush' }),
+        attempts: 0,
+      },
+      now,
+    );
+    return c.json({ event_id: eventId, event: WEBHOOK_TEST_EVENT }, 202);
   });

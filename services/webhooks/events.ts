@@ -9,3 +9,9 @@ export const WEBHOOK_EVENTS = [
   'topup.completed',
 ] as const;
 export type WebhookEventName = (typeof WEBHOOK_EVENTS)[number];
+
+/**
+ * What POST /api/webhooks/{id}/test sends: to that one endpoint, whatever it subscribed to (it is not
+ * in WEBHOOK_EVENTS: nothing subscribes to it, and the outbox never carries it).
+ */
+export const WEBHOOK_TEST_EVENT = 'webhook.test';

@@ -244,4 +244,25 @@ describe('webhook delivery', () => {
     const res = await gw.json('GET', `/webhooks/${ids.flaky}/deliveries`, undefined, bob.token);
     expect(res.status).toBe(404);
   });
+
+  // Last: the counters checked above do not include it.
+  it('delivers a test event, signed, to the one endpoint it was sent to, and logs it', async () => {
+    const res = await gw.json('POST', `/webhooks/${ids.flaky}/test`, undefined, alice.token);
+    expect(res.status).toBe(202);
+    const { event_id } = (await res.json()) as { event_id: string };
+    const delivery = await until('the test event', () =>
+      received().find((r) => r.event_id === event_id && r.outcome === 'delivered'),
+    );
+    expect(delivery.path).toBe(paths.flaky);
+    expect(received().filter((r) => r.event_id === event_id)).toHaveLength(1);
+    const body = JSON.parse(delivery.body);
+    expect(body).toMatchObject({ event: 'webhook.test', batch_id: null, data: { endpoint_id: ids.flaky } });
+    const logged = await until('the logged test attempt', async () => {
+      const rows = (await (
+        await gw.json('GET', `/webhooks/${ids.flaky}/deliveries`, undefined, alice.token)
+      ).json()) as Json[];
+      return rows.find((a) => a.event_id === event_id);
+    });
+    expect(logged).toMatchObject({ event: 'webhook.test', attempt: 1, status_code: 200, success: true });
+  });
 });

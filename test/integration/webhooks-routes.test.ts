@@ -52,12 +52,13 @@ describe('webhook endpoints', () => {
     expect(await list.json()).toEqual([]);
   });
 
-  it("answers 404 for another account's endpoint (delete, deliveries) and leaves it in place", async () => {
+  it("answers 404 for another account's endpoint (delete, deliveries, test) and leaves it in place", async () => {
     const owner = await gw.signUp();
     const other = await gw.signUp();
     const { id } = (await (await gw.json('POST', '/webhooks', hook, owner.token)).json()) as { id: string };
     expect((await gw.json('DELETE', `/webhooks/${id}`, undefined, other.token)).status).toBe(404);
     expect((await gw.json('GET', `/webhooks/${id}/deliveries`, undefined, other.token)).status).toBe(404);
+    expect((await gw.json('POST', `/webhooks/${id}/test`, undefined, other.token)).status).toBe(404);
     expect(await (await gw.json('GET', '/webhooks', undefined, other.token)).json()).toEqual([]);
     expect(
       ((await (await gw.json('GET', '/webhooks', undefined, owner.token)).json()) as Json[]).length,
@@ -91,5 +92,26 @@ describe('webhook endpoints', () => {
     expect(Object.keys(paths['/webhooks'] ?? {}).sort()).toEqual(['get', 'post']);
     expect(Object.keys(paths['/webhooks/{id}']?.delete?.responses ?? {})).toContain('204');
     expect(paths['/webhooks/{id}/deliveries']).toHaveProperty('get');
+    expect(Object.keys(paths['/webhooks/{id}/test']?.post?.responses ?? {})).toContain('202');
+  });
+
+  it('queues a test event for the endpoint alone, due now; 401 without a token', async () => {
+    const { token } = await gw.signUp();
+    const { id } = (await (await gw.json('POST', '/webhooks', hook, token)).json()) as { id: string };
+    const res = await gw.json('POST', `/webhooks/${id}/test`, undefined, token);
+    expect(res.status).toBe(202);
+    const queued = (await res.json()) as { event_id: string; event: string };
+    expect(queued).toEqual({
+      event_id: expect.stringMatching(/^webhook\.test:[0-9a-f]{24}$/),
+      event: 'webhook.test',
+    });
+    const job = JSON.parse(
+      (await gw.deps.redis.get(gw.deps.key('wh', 'job', `${id}:${queued.event_id}`))) ?? '{}',
+    );
+    expect(job).toMatchObject({ endpoint_id: id, event: 'webhook.test', batch_id: null, attempts: 0 });
+    expect(JSON.parse(job.data_json)).toMatchObject({ endpoint_id: id });
+    const due = Number(await gw.deps.redis.zscore(gw.deps.key('wh', 'due'), `${id}:${queued.event_id}`));
+    expect(Math.abs(due - Date.now())).toBeLessThan(10_000);
+    expect((await gw.json('POST', `/webhooks/${id}/test`)).status).toBe(401);
   });
 });
