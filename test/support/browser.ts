@@ -6,8 +6,8 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
-import { REPO_ROOT } from '../../services/lib/config.ts';
 import { aptEnsure } from '../../scripts/stack/apt.ts';
+import { REPO_ROOT } from '../../services/lib/config.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
