@@ -15,6 +15,7 @@ import { batchRoutes } from './routes/batches.ts';
 import { scoringRoutes } from './routes/scoring.ts';
 import { uploadRoutes } from './routes/uploads.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
+import { webRoutes } from './web/router.ts';
 
 export function createApp(deps: GatewayDeps) {
   const registry = new Registry();
@@ -83,5 +84,6 @@ export function createApp(deps: GatewayDeps) {
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
 
   app.route('/api', api);
+  app.route('/', webRoutes);
   return { app, registry };
 }

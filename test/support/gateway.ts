@@ -5,13 +5,17 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { serve } from '@hono/node-server';
 import { enrichedLead } from '../../bench/lib/dedup-dataset.ts';
 import { createApp } from '../../gateway/app.ts';
 import { GatewayConfig } from '../../gateway/config.ts';
 import { createDeps } from '../../gateway/deps.ts';
 import type { ScoredLead } from '../../schemas/generated.ts';
+import { type Config, loadConfig } from '../../services/lib/config.ts';
 import { cleanupIsolated, isolatedConfig } from './isolated.ts';
 
 export async function testGateway(label: string, env: Record<string, string> = {}) {
@@ -70,6 +74,40 @@ export async function testGateway(label: string, env: Record<string, string> = {
   }
 
   return { app, config, deps, close, json, signUp, upload };
+}
+
+/**
+ * The gateway as an HTTP server on a free loopback port, on the prefix and database of `config` (an
+ * isolated pipeline run's, say), for clients that need a real address: a browser, a shell script.
+ * `close()` stops it and its connections; the prefix's data is the caller's to clean up.
+ */
+export async function serveGateway(config: Config, env: Record<string, string> = {}) {
+  const gatewayConfig = loadConfig(GatewayConfig, {
+    ...process.env,
+    LEEDRUSH_PREFIX: config.LEEDRUSH_PREFIX,
+    CLICKHOUSE_DATABASE: config.CLICKHOUSE_DATABASE,
+    JWT_SECRET: randomBytes(32).toString('hex'),
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+  const deps = await createDeps(gatewayConfig);
+  const { app } = createApp(deps);
+  const server = await new Promise<Server>((resolve) => {
+    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as Server));
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    deps,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await deps.publisher.disconnect();
+      await deps.advanced.close();
+      await Promise.all([deps.clickhouse.close(), deps.clickhouseExport.close()]);
+      deps.redis.disconnect();
+    },
+  };
 }
 
 /** The statuses of scoredLead rows, by row index modulo 4. */
