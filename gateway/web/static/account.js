@@ -38,6 +38,7 @@ async function whoami() {
         ...[
           ['Email', me.email],
           ['Company', me.company],
+          ['Plan', el('code', {}, me.plan_id)],
           ['User id', el('code', {}, me.user_id)],
           ['Account id', el('code', {}, me.account_id)],
         ].flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]),
