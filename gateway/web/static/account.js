@@ -1,7 +1,7 @@
 // The account: who is signed in, the access token (its expiry, copy it for scripts) and the plan with
 // its credit balance (GET /api/billing/subscription, API.md "Billing").
 import { api, session } from './api.js';
-import { badge, byId, copyText, el, fill, fmtNumber, sayError } from './dom.js';
+import { badge, byId, copyText, el, facts, fill, fmtNumber, sayError } from './dom.js';
 
 function minutesLeft() {
   const ms = session.expiresAt() - Date.now();
@@ -32,17 +32,13 @@ async function whoami() {
     const me = await api('GET', '/auth/whoami');
     fill(
       byId('who'),
-      el(
-        'dl',
-        { class: 'facts' },
-        ...[
-          ['Email', me.email],
-          ['Company', me.company],
-          ['Plan', el('code', {}, me.plan_id)],
-          ['User id', el('code', {}, me.user_id)],
-          ['Account id', el('code', {}, me.account_id)],
-        ].flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]),
-      ),
+      facts([
+        ['Email', me.email],
+        ['Company', me.company],
+        ['Plan', el('code', {}, me.plan_id)],
+        ['User id', el('code', {}, me.user_id)],
+        ['Account id', el('code', {}, me.account_id)],
+      ]),
     );
   } catch (err) {
     sayError(byId('who-message'), err);

@@ -1,7 +1,7 @@
 // One batch: its figures (GET /api/batches/{id}, polled until it finishes) and, once completed, its
 // leads as a table (the JSON download) with CSV and JSON downloads.
 import { api, download } from './api.js';
-import { badge, byId, el, fill, fmtNumber, fmtTime, say, sayError, table } from './dom.js';
+import { badge, byId, el, facts, fill, fmtNumber, fmtTime, say, sayError, table } from './dom.js';
 
 const POLL_MS = 5_000;
 /** Rows drawn in the page; the downloads always carry every row. */
@@ -17,7 +17,7 @@ const percent = (x) => (typeof x === 'number' ? `${(x * 100).toFixed(1)} %` : ''
 
 function summary(b) {
   const m = b.phase3_metrics ?? {};
-  const rows = [
+  return facts([
     ['Status', badge(b.status)],
     ['File', b.filename],
     ['Rows', fmtNumber(b.rows_total)],
@@ -31,8 +31,7 @@ function summary(b) {
     ['Error', b.error_reason],
     ['Enrichment cache hit rate', percent(m.cache_hit_rate)],
     ['Average confidence', percent(m.avg_confidence)],
-  ].filter(([, v]) => v !== '' && v !== undefined && v !== null);
-  return el('dl', { class: 'facts' }, ...rows.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
+  ]);
 }
 
 const LEAD_COLUMNS = [

@@ -47,6 +47,12 @@ export function table(columns, rows, empty) {
   return el('table', {}, head, body);
 }
 
+/** A list of [label, value] pairs; pairs whose value is empty are left out. */
+export function facts(pairs) {
+  const shown = pairs.filter(([, v]) => v !== '' && v !== undefined && v !== null);
+  return el('dl', { class: 'facts' }, ...shown.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
+}
+
 export function fmtTime(iso) {
   if (!iso) return '';
   const d = new Date(iso);
