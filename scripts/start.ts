@@ -81,9 +81,8 @@ async function main(): Promise<void> {
     children.push(child);
   });
   children.push(launch('gateway', join('gateway', 'main.ts'), { JWT_SECRET: jwtSecret() }));
-  console.log(
-    `gateway on http://127.0.0.1:${process.env.GATEWAY_PORT ?? 8080}/api — Ctrl-C stops everything`,
-  );
+  const origin = `http://127.0.0.1:${process.env.GATEWAY_PORT ?? 8080}`;
+  console.log(`gateway on ${origin}/api, dashboard on ${origin}/app/ — Ctrl-C stops everything`);
 
   let stopping = false;
   const stopAll = (code: number) => {
