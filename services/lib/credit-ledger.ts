@@ -70,6 +70,8 @@ export interface ApplyResult {
 export interface ChargeResult {
   /** One per lead charged, now or before (then the original, identical movement). */
   movements: CreditMovement[];
+  /** Leads charged by this call (the rest of `movements` were charged before: redeliveries). */
+  charged: number;
   /** Lead ids that found the balance at 0: not charged, for the caller to park. */
   over: string[];
   balance: number;
@@ -140,7 +142,7 @@ return {1, before, unpack(${READ_STATE})}
 // Per lead: charged before → its stored "balance_after:ms"; balance > 0 → take one, store and return
 // it; else '' (over). The lead that triggered low (per cycle) or the current exhaustion is remembered, so
 // a redelivery of it signals again under the same cycle / exhaustion number.
-// Returns {opened, low, exhausted, first lead charged ever, state..., per-lead replies...}.
+// Returns {opened, low, exhausted, first lead charged ever, leads charged now, state..., per-lead replies...}.
 const CHARGE = `${OPEN}
 local balance = tonumber(redis.call('HGET', KEYS[1], 'balance'))
 local total = tonumber(redis.call('HGET', KEYS[1], 'credits_total'))
@@ -190,7 +192,7 @@ if fresh > 0 then
   redis.call('HSETNX', KEYS[1], 'first_lead', stored[1])
 end
 local first = redis.call('HGET', KEYS[1], 'first_lead') or ''
-local out = {opened, low, exhausted, first, unpack(${READ_STATE})}
+local out = {opened, low, exhausted, first, fresh, unpack(${READ_STATE})}
 for _, r in ipairs(replies) do out[#out + 1] = r end
 return out
 `;
@@ -294,6 +296,7 @@ export class CreditLedger {
     }
     const result: ChargeResult = {
       movements: [],
+      charged: 0,
       over: [],
       balance: 0,
       low: false,
@@ -305,17 +308,18 @@ export class CreditLedger {
     replies.forEach(([err, raw], i) => {
       if (err) throw err;
       const reply = raw as Reply;
-      const stateValues = reply.slice(4, 4 + STATE_FIELDS.length);
+      const stateValues = reply.slice(5, 5 + STATE_FIELDS.length);
       const state = parseState(accountId, stateValues);
       const firstLead = String(reply[3]);
       const chunk = chunks[i] ?? [];
       if (reply[0] === 1 || (firstLead && chunk.includes(firstLead)))
         result.opened = openingMovement(state, stateValues);
+      result.charged += Number(reply[4]);
       result.low ||= reply[1] === 1;
       result.exhausted ||= reply[2] === 1;
       result.state = state;
       result.balance = state.balance;
-      reply.slice(4 + STATE_FIELDS.length).forEach((r, j) => {
+      reply.slice(5 + STATE_FIELDS.length).forEach((r, j) => {
         const leadId = chunk[j] as string;
         if (r === '') {
           result.over.push(leadId);

@@ -52,6 +52,7 @@ describe('credit ledger (real Redis)', () => {
     for (let i = 0; i < 600; i += 50) chunks.push(leads.slice(i, i + 50), leads.slice(i, i + 50));
     const results = await Promise.all(chunks.map((c) => l.charge(acc, 'b1', c)));
     expect((await l.state(acc))?.balance).toBe(400);
+    expect(results.reduce((n, r) => n + r.charged, 0)).toBe(600);
     const byId = new Map<string, number[]>();
     for (const r of results)
       for (const m of r.movements) byId.set(m.event_id, [...(byId.get(m.event_id) ?? []), m.balance_after]);
@@ -83,7 +84,7 @@ describe('credit ledger (real Redis)', () => {
     expect(c.over).toHaveLength(5);
     // a redelivery of the chunk that signalled signals again (same cycle, same exhaustion number)
     const again = await l.charge(acc, 'b1', ids(5, 17));
-    expect(again).toMatchObject({ low: true, exhausted: true, balance: 0 });
+    expect(again).toMatchObject({ low: true, exhausted: true, balance: 0, charged: 0 });
     expect(again.state.exhaustions).toBe(1);
     expect(again.movements).toEqual(b.movements);
     // and the first chunk replays the opening grant with it
