@@ -7,7 +7,7 @@ import type { StackPaths } from './paths.ts';
 
 /** Programs tests start themselves: a DNS server (dnsmasq), a Kafka CLI (kcat), Python venvs, and the
  * curl + jq of the API client script (scripts/api-flow.sh). */
-export const APT_TOOLS = ['dnsmasq-base', 'kcat', 'python3-venv', 'jq', 'curl'];
+export const APT_TOOLS = ['dnsmasq-base', 'kcat', 'python3-venv', 'jq', 'curl', 'poppler-utils'];
 
 /** The Python client the cross-language test uses to read and write our Avro topics. */
 export const PYTHON_REQUIREMENTS = ['confluent-kafka[avro]==2.16.1'];
