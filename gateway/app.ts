@@ -12,6 +12,7 @@ import { accountRoutes } from './routes/account.ts';
 import { advancedRoutes } from './routes/advanced.ts';
 import { authRoutes } from './routes/auth.ts';
 import { batchRoutes } from './routes/batches.ts';
+import { billingUsageRoutes } from './routes/billing-usage.ts';
 import { scoringRoutes } from './routes/scoring.ts';
 import { uploadRoutes } from './routes/uploads.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
@@ -79,6 +80,7 @@ export function createApp(deps: GatewayDeps) {
   authed.route('/', webhookRoutes);
   authed.route('/', advancedRoutes);
   authed.route('/', scoringRoutes);
+  authed.route('/', billingUsageRoutes);
   api.route('/', authed);
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
 

@@ -13,6 +13,7 @@ import { GatewayConfig } from '../../gateway/config.ts';
 import { createDeps } from '../../gateway/deps.ts';
 import type { ScoredLead } from '../../schemas/generated.ts';
 import { cleanupIsolated, isolatedConfig } from './isolated.ts';
+import { PLENTY_OF_CREDITS } from './services.ts';
 
 export async function testGateway(label: string, env: Record<string, string> = {}) {
   const uploadDir = mkdtempSync(join(tmpdir(), `leedrush-${label}-`));
@@ -21,6 +22,7 @@ export async function testGateway(label: string, env: Record<string, string> = {
     JWT_SECRET: randomBytes(32).toString('hex'),
     LOG_LEVEL: 'silent',
     UPLOAD_DIR: uploadDir,
+    BILLING_PLAN_CREDITS: PLENTY_OF_CREDITS,
     ...env,
   });
   const deps = await createDeps(config);
