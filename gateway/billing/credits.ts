@@ -1,5 +1,10 @@
 import type { WebhookEvent } from '../../schemas/generated.ts';
-import type { ApplyMovement, CreditLedger, CreditMovement, CreditState } from '../../services/lib/credit-ledger.ts';
+import type {
+  ApplyMovement,
+  CreditLedger,
+  CreditMovement,
+  CreditState,
+} from '../../services/lib/credit-ledger.ts';
 import { TOPICS } from '../../services/lib/names.ts';
 import type { RecordPublisher } from '../../services/lib/publisher.ts';
 import type { AccountStore } from '../auth/accounts.ts';
@@ -35,7 +40,10 @@ export class BillingCredits {
   /** One idempotent movement; `applied` is false when its event id was applied before. */
   async apply(accountId: string, m: ApplyMovement): Promise<{ applied: boolean; state: CreditState }> {
     const r = await this.ledger.apply(accountId, m);
-    await this.after(r.state, [r.opened, r.movement].filter((x): x is CreditMovement => x !== null));
+    await this.after(
+      r.state,
+      [r.opened, r.movement].filter((x): x is CreditMovement => x !== null),
+    );
     if (m.plan && isPlanId(m.plan.planId)) await this.accounts.changePlan(accountId, m.plan.planId);
     return { applied: r.applied, state: r.state };
   }

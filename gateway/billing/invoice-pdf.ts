@@ -34,7 +34,11 @@ export function renderInvoicePdf(invoice: Invoice): Promise<Buffer> {
   for (const line of invoice.seller) doc.text(line);
   doc.moveDown().font('Helvetica-Bold').text('Customer');
   doc.font('Helvetica');
-  for (const line of [invoice.customer.company, invoice.customer.email, `Account ${invoice.customer.account_id}`]) {
+  for (const line of [
+    invoice.customer.company,
+    invoice.customer.email,
+    `Account ${invoice.customer.account_id}`,
+  ]) {
     if (line) doc.text(line);
   }
 

@@ -176,11 +176,17 @@ export class Billing {
   async checkout(user: User, planId: PlanId) {
     const plan = this.plans[planId];
     if (plan.priceCents <= 0) {
-      throw problem(400, `plan_id: ${planId} is not sold by subscription; buy credits with POST /billing/topup`);
+      throw problem(
+        400,
+        `plan_id: ${planId} is not sold by subscription; buy credits with POST /billing/topup`,
+      );
     }
     const billing = await this.store.account(user.account_id);
     if (billing.subscription_id && billing.status !== 'canceled') {
-      throw problem(409, 'the account already has a subscription: use POST /billing/upgrade or /billing/downgrade');
+      throw problem(
+        409,
+        'the account already has a subscription: use POST /billing/upgrade or /billing/downgrade',
+      );
     }
     const customer = await this.customer(user);
     const order = this.newOrder(user.account_id, 'subscription', planId, 0, plan.priceCents);
@@ -391,7 +397,12 @@ export class Billing {
       throw err;
     }
     const refundedAfter = reserved.refundedBefore + cents;
-    const creditsRemoved = await this.takeBackCredits(order, reserved.refundedBefore, refundedAfter, refund.id);
+    const creditsRemoved = await this.takeBackCredits(
+      order,
+      reserved.refundedBefore,
+      refundedAfter,
+      refund.id,
+    );
     const now = this.clock().toISOString();
     const result = {
       refund_id: refund.id,
@@ -446,7 +457,9 @@ export class Billing {
       period_start: period?.start ?? null,
       period_end: period?.end ?? null,
       currency: order.currency,
-      lines: [{ description, quantity: 1, unit_cents: order.subtotal_cents, amount_cents: order.subtotal_cents }],
+      lines: [
+        { description, quantity: 1, unit_cents: order.subtotal_cents, amount_cents: order.subtotal_cents },
+      ],
       subtotal_cents: order.subtotal_cents,
       vat_percent: this.config.BILLING_VAT_PERCENT,
       vat_cents: order.vat_cents,

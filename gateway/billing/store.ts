@@ -82,13 +82,7 @@ export interface Invoice {
  */
 export type RefKind = 'session' | 'payment_intent' | 'subscription' | 'customer' | 'stripe_invoice';
 
-const NUMBER_FIELDS = new Set([
-  'credits',
-  'subtotal_cents',
-  'vat_cents',
-  'amount_cents',
-  'refunded_cents',
-]);
+const NUMBER_FIELDS = new Set(['credits', 'subtotal_cents', 'vat_cents', 'amount_cents', 'refunded_cents']);
 
 // KEYS: order. ARGV: paid_at, then field/value pairs of Stripe references. The first call moves pending →
 // paid; every call fills the references still empty (a later event may know more of them). Returns 1 when
@@ -262,7 +256,11 @@ export class BillingStore {
   }
 
   /** 1 = this call marked it paid, 0 = paid before, -1 = no such order. */
-  async markPaid(orderId: string, paidAt: string, refs: Partial<Record<keyof Order, string>>): Promise<number> {
+  async markPaid(
+    orderId: string,
+    paidAt: string,
+    refs: Partial<Record<keyof Order, string>>,
+  ): Promise<number> {
     const pairs = Object.entries(refs).flatMap(([f, v]) => [f, v ?? '']);
     return (await this.redis.eval(MARK_PAID, 1, this.orderKey(orderId), paidAt, ...pairs)) as number;
   }
@@ -288,8 +286,16 @@ export class BillingStore {
   }
 
   /** Raises the order's refunded total to `totalCents`; null without such an order. */
-  async refundedTotal(orderId: string, totalCents: number): Promise<{ before: number; after: number } | null> {
-    const r = (await this.redis.eval(REFUNDED_TOTAL, 1, this.orderKey(orderId), String(totalCents))) as number[];
+  async refundedTotal(
+    orderId: string,
+    totalCents: number,
+  ): Promise<{ before: number; after: number } | null> {
+    const r = (await this.redis.eval(
+      REFUNDED_TOTAL,
+      1,
+      this.orderKey(orderId),
+      String(totalCents),
+    )) as number[];
     return r[0] === -1 ? null : { before: Number(r[0]), after: Number(r[1]) };
   }
 
@@ -327,7 +333,11 @@ export class BillingStore {
 
   /** Null for an unknown number or another account's invoice (the route answers 404 to both). */
   async invoice(accountId: string, invoiceNumber: string): Promise<Invoice | null> {
-    const [owner, json] = await this.redis.hmget(this.key('billing', 'invoice', invoiceNumber), 'account_id', 'json');
+    const [owner, json] = await this.redis.hmget(
+      this.key('billing', 'invoice', invoiceNumber),
+      'account_id',
+      'json',
+    );
     return owner === accountId && json ? (JSON.parse(json) as Invoice) : null;
   }
 
@@ -354,7 +364,14 @@ export class BillingStore {
 
   /** Accounts whose cycle ended by `now`, oldest first. */
   async cyclesEndedBy(now: Date, limit: number): Promise<string[]> {
-    return this.redis.zrangebyscore(this.key('billing', 'cycle-ends'), '-inf', now.getTime(), 'LIMIT', 0, limit);
+    return this.redis.zrangebyscore(
+      this.key('billing', 'cycle-ends'),
+      '-inf',
+      now.getTime(),
+      'LIMIT',
+      0,
+      limit,
+    );
   }
 
   private orderKey(orderId: string): string {

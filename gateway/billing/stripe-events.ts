@@ -33,7 +33,8 @@ export async function handleStripeEvent(billing: Billing, event: Stripe.Event): 
   }
 }
 
-const idOf = (v: string | { id: string } | null | undefined): string => (typeof v === 'string' ? v : (v?.id ?? ''));
+const idOf = (v: string | { id: string } | null | undefined): string =>
+  typeof v === 'string' ? v : (v?.id ?? '');
 
 async function checkoutCompleted(billing: Billing, session: Stripe.Checkout.Session): Promise<void> {
   const orderId = session.metadata?.order_id || (await billing.store.ref('session', session.id));
@@ -181,7 +182,11 @@ async function invoiceFailed(billing: Billing, invoice: Stripe.Invoice): Promise
  * Status changes made on Stripe's side. A subscription that ends (deleted, or set to cancel at the
  * period's end) keeps its plan to the cycle's end and then falls to payg, like a downgrade.
  */
-async function subscriptionChanged(billing: Billing, sub: Stripe.Subscription, deleted: boolean): Promise<void> {
+async function subscriptionChanged(
+  billing: Billing,
+  sub: Stripe.Subscription,
+  deleted: boolean,
+): Promise<void> {
   const orderId = await billing.store.ref('subscription', sub.id);
   const accountId =
     (orderId ? (await billing.store.order(orderId))?.account_id : null) ??
