@@ -84,6 +84,10 @@ function pdfText(pdf: Uint8Array): string {
 describe('checkout and the Stripe webhook', () => {
   it('checkout → signed checkout.session.completed → the plan active with its credits, once', async () => {
     const user = await gw.signUp();
+    // payg's 30/min, read through the user cache the next requests share
+    expect(
+      (await gw.json('GET', '/auth/whoami', undefined, user.token)).headers.get('x-ratelimit-limit'),
+    ).toBe('30');
     expect(await subscription(user.token)).toMatchObject({
       plan_id: 'payg',
       credits_total: 50,
@@ -128,8 +132,10 @@ describe('checkout and the Stripe webhook', () => {
       credits_remaining: 100,
       status: 'active',
     });
-    // The account store sees the plan at once (rate limits and plan checks read it).
-    expect((await call('GET', '/auth/whoami', user.token)).body.plan_id).toBe('starter');
+    // The account store sees the plan at once (rate limits and plan checks read it): starter's 60/min.
+    const whoami = await gw.json('GET', '/auth/whoami', undefined, user.token);
+    expect(((await whoami.json()) as Json).plan_id).toBe('starter');
+    expect(whoami.headers.get('x-ratelimit-limit')).toBe('60');
 
     // Replays: the same event, and another event about the same session, apply nothing again.
     await consume(user.accountId, 10);
