@@ -188,35 +188,15 @@ export class Billing {
         'the account already has a subscription: use POST /billing/upgrade or /billing/downgrade',
       );
     }
-    const customer = await this.customer(user);
     const order = this.newOrder(user.account_id, 'subscription', planId, 0, plan.priceCents);
     const metadata = { account_id: user.account_id, order_id: order.order_id, plan_id: planId };
-    const session = await viaStripe('checkout', () =>
-      this.stripe.checkout.sessions.create(
-        {
-          mode: 'subscription',
-          customer,
-          client_reference_id: user.account_id,
-          line_items: [
-            {
-              quantity: 1,
-              price_data: {
-                currency: order.currency,
-                unit_amount: order.amount_cents,
-                recurring: { interval: 'month' },
-                product_data: { name: `Leedrush ${plan.name}`, metadata: { plan_id: planId } },
-              },
-            },
-          ],
-          metadata,
-          subscription_data: { metadata },
-          success_url: this.config.BILLING_SUCCESS_URL,
-          cancel_url: this.config.BILLING_CANCEL_URL,
-        },
-        { idempotencyKey: `checkout:${order.order_id}` },
-      ),
-    );
-    return this.openOrder(order, session);
+    return this.openCheckout(user, order, {
+      mode: 'subscription',
+      product: { name: `Leedrush ${plan.name}`, metadata: { plan_id: planId } },
+      recurring: { interval: 'month' },
+      metadata,
+      subscription_data: { metadata },
+    });
   }
 
   /** POST /billing/topup: a one-time Checkout Session; the credits come with checkout.session.completed. */
@@ -224,14 +204,41 @@ export class Billing {
     const { BILLING_TOPUP_MIN_CREDITS: min, BILLING_TOPUP_MAX_CREDITS: max } = this.config;
     if (credits < min || credits > max) throw problem(400, `credits: must be between ${min} and ${max}`);
     const state = await this.current(user.account_id);
-    const customer = await this.customer(user);
     const net = credits * this.config.BILLING_TOPUP_CENTS_PER_CREDIT;
     const order = this.newOrder(user.account_id, 'topup', state.plan_id, credits, net);
     const metadata = { account_id: user.account_id, order_id: order.order_id, credits: String(credits) };
+    const opened = await this.openCheckout(user, order, {
+      mode: 'payment',
+      product: { name: `${credits} Leedrush credits` },
+      metadata,
+      payment_intent_data: { metadata },
+    });
+    return { ...opened, credits, amount: money(order.amount_cents) };
+  }
+
+  /**
+   * A Checkout Session paying `order` (one line: its amount with VAT), stored with the order; the
+   * order id is the Stripe idempotency key, so a retried call opens the same session.
+   */
+  private async openCheckout(
+    user: User,
+    order: Order,
+    opts: {
+      mode: 'subscription' | 'payment';
+      product: { name: string; metadata?: Record<string, string> };
+      recurring?: { interval: 'month' };
+      metadata: Record<string, string>;
+      subscription_data?: { metadata: Record<string, string> };
+      payment_intent_data?: { metadata: Record<string, string> };
+    },
+  ) {
+    const customer = await this.customer(user);
+    const { mode, product, recurring, ...rest } = opts;
     const session = await viaStripe('checkout', () =>
       this.stripe.checkout.sessions.create(
         {
-          mode: 'payment',
+          ...rest,
+          mode,
           customer,
           client_reference_id: user.account_id,
           line_items: [
@@ -240,22 +247,17 @@ export class Billing {
               price_data: {
                 currency: order.currency,
                 unit_amount: order.amount_cents,
-                product_data: { name: `${credits} Leedrush credits` },
+                product_data: product,
+                ...(recurring && { recurring }),
               },
             },
           ],
-          metadata,
-          payment_intent_data: { metadata },
           success_url: this.config.BILLING_SUCCESS_URL,
           cancel_url: this.config.BILLING_CANCEL_URL,
         },
         { idempotencyKey: `checkout:${order.order_id}` },
       ),
     );
-    return { ...(await this.openOrder(order, session)), credits, amount: money(order.amount_cents) };
-  }
-
-  private async openOrder(order: Order, session: Stripe.Checkout.Session) {
     await this.store.createOrder({ ...order, session_id: session.id });
     await this.store.setRef('session', session.id, order.order_id);
     if (!session.url) throw problem(502, 'Stripe returned a checkout session without a url');

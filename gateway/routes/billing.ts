@@ -91,41 +91,39 @@ const subscriptionRoute = createRoute({
   },
 });
 
-const upgradeRoute = createRoute({
-  ...secured,
-  method: 'post',
-  path: '/billing/upgrade',
-  description:
-    'Immediate: the Stripe subscription moves to the higher plan (prorated), credits reset to its total, a ' +
+/** Upgrade and downgrade: a plan in, the subscription out. */
+const planChangeRoute = (
+  path: '/billing/upgrade' | '/billing/downgrade',
+  description: string,
+  answer: string,
+) =>
+  createRoute({
+    ...secured,
+    method: 'post',
+    path,
+    description,
+    request: { body: jsonBody(PlanBody) },
+    responses: {
+      200: { description: answer, content: { 'application/json': { schema: Subscription } } },
+      ...errorResponses(400, 401, 409, 429, 502),
+    },
+  });
+
+const upgradeRoute = planChangeRoute(
+  '/billing/upgrade',
+  'Immediate: the Stripe subscription moves to the higher plan (prorated), credits reset to its total, a ' +
     'scheduled downgrade is dropped, and subscription.upgraded is sent. 409 when the plan is not higher or ' +
     'there is no subscription (start one with checkout).',
-  request: { body: jsonBody(PlanBody) },
-  responses: {
-    200: {
-      description: 'The subscription after the upgrade',
-      content: { 'application/json': { schema: Subscription } },
-    },
-    ...errorResponses(400, 401, 409, 429, 502),
-  },
-});
+  'The subscription after the upgrade',
+);
 
-const downgradeRoute = createRoute({
-  ...secured,
-  method: 'post',
-  path: '/billing/downgrade',
-  description:
-    'Scheduled for the end of the cycle (scheduled_plan_id, scheduled_at); the plan and credits change when ' +
+const downgradeRoute = planChangeRoute(
+  '/billing/downgrade',
+  'Scheduled for the end of the cycle (scheduled_plan_id, scheduled_at); the plan and credits change when ' +
     'the cycle rolls. Stripe bills the lower price from the next period (payg: the subscription cancels at ' +
     'the period end). 409 when the plan is not lower.',
-  request: { body: jsonBody(PlanBody) },
-  responses: {
-    200: {
-      description: 'The subscription with the change scheduled',
-      content: { 'application/json': { schema: Subscription } },
-    },
-    ...errorResponses(400, 401, 409, 429, 502),
-  },
-});
+  'The subscription with the change scheduled',
+);
 
 const refundRoute = createRoute({
   ...secured,

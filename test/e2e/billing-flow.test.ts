@@ -104,6 +104,17 @@ describe('billing end to end: checkout, metering, pause at zero, top-up through 
     const billing = billingOf(config, run.redis, ch);
     const gateway = app;
     const send = (type: string, object: object) => postEvent(gateway, signedEvent(type, object, SECRET));
+    /** The first delivery of `event` to the receiver, its signature verified. */
+    const delivered = async (event: string) => {
+      const got = await until(
+        `${event} delivered`,
+        () => receiver.received().find((r) => r.event === event),
+        60_000,
+        logs,
+      );
+      expect(got.verified).toBe(true);
+      return got;
+    };
 
     const email = `flow${randomBytes(4).toString('hex')}@example.com`;
     const password = 'correct horse battery';
@@ -163,13 +174,7 @@ describe('billing end to end: checkout, metering, pause at zero, top-up through 
     expect(listed.find((x) => x.batch_id === b)?.status).toBe('paused');
     expect((await api('GET', `/batches/${b}`, token)).status).toBe('paused');
     expect((await api('GET', '/billing/subscription', token)).credits_remaining).toBe(0);
-    const exhausted = await until(
-      'credits.exhausted delivered',
-      () => receiver.received().find((r) => r.event === 'credits.exhausted'),
-      60_000,
-      logs,
-    );
-    expect(exhausted.verified).toBe(true);
+    const exhausted = await delivered('credits.exhausted');
     expect(exhausted.body.data).toMatchObject({ plan_id: 'starter', credits_remaining: 0 });
 
     // 4. A top-up through Stripe Checkout: credits added once (the event replayed), topup.completed signed.
@@ -181,13 +186,7 @@ describe('billing end to end: checkout, metering, pause at zero, top-up through 
     );
     expect((await postEvent(gateway, paid)).status).toBe(200);
     expect(await (await postEvent(gateway, paid)).json()).toMatchObject({ duplicate: true });
-    const done = await until(
-      'topup.completed delivered',
-      () => receiver.received().find((r) => r.event === 'topup.completed'),
-      60_000,
-      logs,
-    );
-    expect(done.verified).toBe(true);
+    const done = await delivered('topup.completed');
     expect(done.body.data).toMatchObject({ order_id: topup.order_id, credits: TOPUP });
 
     // 5. The batch resumes where it stopped and completes; every row once, no lead charged twice.
