@@ -4,6 +4,7 @@ import { renderInvoicePdf } from '../billing/invoice-pdf.ts';
 import { handleStripeEvent, UnknownObject } from '../billing/stripe-events.ts';
 import { problem } from '../errors.ts';
 import { ErrorBody, errorResponses, jsonBody } from '../openapi.ts';
+import { envelope, listQuery, listSchema, wantsEnvelope } from '../pagination.ts';
 import { PLAN_IDS } from '../plans.ts';
 import { createRouter } from '../validation.ts';
 
@@ -62,6 +63,8 @@ const InvoiceItem = z
     currency: z.string(),
   })
   .openapi('Invoice');
+
+const INVOICE_SORT = ['created_at', 'amount'] as const;
 
 const secured = { tags: ['billing'], security: [{ bearer: [] }] };
 
@@ -154,10 +157,12 @@ const invoicesRoute = createRoute({
   path: '/billing/invoices',
   description:
     'One invoice per paid order, newest first. Numbers are INV-<year>-<seq>: one sequence per year for the ' +
-    'whole seller (001, 002, ...; more digits past 999), so a number is unique across accounts.',
+    'whole seller (001, 002, ...; more digits past 999), so a number is unique across accounts. Without ' +
+    'query parameters: a plain array. With any of limit, offset, sort (created_at | amount), order: an envelope.',
+  request: { query: listQuery(INVOICE_SORT) },
   responses: {
-    200: { description: 'Invoices', content: { 'application/json': { schema: z.array(InvoiceItem) } } },
-    ...errorResponses(401, 429),
+    200: { description: 'Invoices', content: { 'application/json': { schema: listSchema(InvoiceItem) } } },
+    ...errorResponses(400, 401, 429),
   },
 });
 
@@ -213,18 +218,25 @@ export const billingRoutes = createRouter()
     return c.json(await c.var.deps.billing.refund(c.var.user, order_id, amount, reason), 201);
   })
   .openapi(invoicesRoute, async (c) => {
-    const invoices = await c.var.deps.billing.store.invoices(c.var.user.account_id);
-    return c.json(
-      invoices.map(({ invoice, status }) => ({
+    const q = c.req.valid('query');
+    const invoices = (await c.var.deps.billing.store.invoices(c.var.user.account_id)).map(
+      ({ invoice, status }) => ({
         invoice_number: invoice.invoice_number,
         amount: invoice.total_cents / 100,
         status,
         created_at: invoice.created_at,
         order_id: invoice.order_id,
         currency: invoice.currency,
-      })),
-      200,
+      }),
     );
+    if (!wantsEnvelope(q)) return c.json(invoices, 200);
+    const sort = q.sort ?? 'created_at';
+    const dir = (q.order ?? 'desc') === 'asc' ? 1 : -1;
+    // Ties (same time or amount) keep the newest-first order of the stored list: stable sort.
+    const sorted = [...invoices].sort((a, b) =>
+      sort === 'amount' ? dir * (a.amount - b.amount) : dir * a.created_at.localeCompare(b.created_at),
+    );
+    return c.json(envelope(sorted, q), 200);
   })
   .openapi(invoicePdfRoute, async (c) => {
     const { invoice_number } = c.req.valid('param');

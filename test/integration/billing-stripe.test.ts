@@ -292,6 +292,12 @@ describe('cycles: upgrade now, downgrade at the cycle end', () => {
     });
     const invoices = (await call('GET', '/billing/invoices', user.token)).body as Json[];
     expect(invoices.map((i) => i.amount)).toEqual([118.8, 118.8]);
+    // Pagination as every list endpoint (API.md): an envelope with any parameter, 400 for an unknown sort.
+    const page = await call('GET', '/billing/invoices?limit=1&order=asc', user.token);
+    expect(page.body).toMatchObject({ total: 2, limit: 1, offset: 0, has_more: true });
+    expect((page.body.items as Json[])[0]?.invoice_number).toBe(invoices[1]?.invoice_number);
+    expect((await call('GET', '/billing/invoices?sort=bogus', user.token)).status).toBe(400);
+    expect((await call('GET', '/billing/invoices?order=up', user.token)).status).toBe(400);
 
     await send('customer.subscription.deleted', {
       id: sub,
