@@ -443,6 +443,11 @@ describe('top-ups, invoices and refunds', () => {
   it('refuses a refund of an order not paid yet, and of an unknown order', async () => {
     const user = await gw.signUp();
     const topup = await call('POST', '/billing/topup', user.token, { credits: 100 });
+    // The Stripe customer is created once per account: a second checkout reuses it.
+    const customer = (await gw.deps.billing.store.account(user.accountId)).customer_id;
+    expect(customer).toMatch(/^cus_/);
+    expect((await call('POST', '/billing/topup', user.token, { credits: 200 })).status).toBe(201);
+    expect((await gw.deps.billing.store.account(user.accountId)).customer_id).toBe(customer);
     const unpaid = await call('POST', '/billing/refund', user.token, {
       order_id: topup.body.order_id,
       amount: 1,
