@@ -277,6 +277,15 @@ describe('cycles: upgrade now, downgrade at the cycle end', () => {
     // The first invoice belongs to the checkout order: no second invoice.
     expect((await send('invoice.paid', invoice('subscription_create', 'in_first', 11880))).status).toBe(200);
     expect((await call('GET', '/billing/invoices', user.token)).body).toHaveLength(1);
+    // ... and makes the checkout order refundable (its payment intent came with the invoice).
+    const refund = await call('POST', '/billing/refund', user.token, {
+      order_id: user.checkout.order_id,
+      amount: 1000,
+      reason: 'goodwill',
+    });
+    expect(refund.status).toBe(201);
+    expect(refund.body).toMatchObject({ amount_remaining: 10_880, credits_removed: 0 });
+    expect((await subscription(user.token)).credits_remaining).toBe(100);
 
     await send('invoice.payment_failed', invoice('subscription_cycle', 'in_failed', 11880));
     expect((await subscription(user.token)).status).toBe('past_due');
@@ -299,6 +308,15 @@ describe('cycles: upgrade now, downgrade at the cycle end', () => {
     expect((await call('GET', '/billing/invoices?sort=bogus', user.token)).status).toBe(400);
     expect((await call('GET', '/billing/invoices?order=up', user.token)).status).toBe(400);
 
+    // Cancelled on Stripe's side at the period end: payg is scheduled for the cycle's end.
+    await send('customer.subscription.updated', {
+      id: sub,
+      object: 'subscription',
+      status: 'active',
+      cancel_at_period_end: true,
+      customer: 'x',
+    });
+    expect(await subscription(user.token)).toMatchObject({ status: 'active', scheduled_plan_id: 'payg' });
     await send('customer.subscription.deleted', {
       id: sub,
       object: 'subscription',
@@ -458,6 +476,33 @@ describe('top-ups, invoices and refunds', () => {
       (await call('POST', '/billing/refund', user.token, { order_id: 'ord_nope', amount: 1, reason: 'x' }))
         .status,
     ).toBe(404);
+  });
+
+  it('takes back a top-up share once for a refund made in the Stripe dashboard (charge.refunded)', async () => {
+    now = new Date('2026-03-10T12:00:00.000Z');
+    const user = await gw.signUp();
+    const topup = await call('POST', '/billing/topup', user.token, { credits: 1000 });
+    const session = completedSession(topup.body as never, user.accountId, 'payment');
+    await send('checkout.session.completed', session);
+    expect((await subscription(user.token)).credits_remaining).toBe(1050);
+    const charge = {
+      id: 'ch_dashboard',
+      object: 'charge',
+      payment_intent: (session as { payment_intent: string }).payment_intent,
+      amount: 12_000,
+      amount_refunded: 3_000,
+    };
+    // Two events about the same refunded total: one take-back of a quarter of the credits.
+    await send('charge.refunded', charge);
+    await send('charge.refunded', charge);
+    expect((await subscription(user.token)).credits_remaining).toBe(800);
+    // What the dashboard refunded is no longer refundable here.
+    const over = await call('POST', '/billing/refund', user.token, {
+      order_id: topup.body.order_id,
+      amount: 9_001,
+      reason: 'x',
+    });
+    expect(over.status).toBe(409);
   });
 
   it('numbers invoices in one sequence per year across accounts', async () => {
