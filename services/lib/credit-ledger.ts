@@ -294,22 +294,21 @@ export class CreditLedger {
       chunks.push(chunk);
       pipeline.eval(CHARGE, keys.length, ...keys, ...open, ...chunk);
     }
-    const result: ChargeResult = {
-      movements: [],
+    const replies = (await pipeline.exec()) ?? [];
+    const result = {
+      movements: [] as CreditMovement[],
       charged: 0,
-      over: [],
-      balance: 0,
+      over: [] as string[],
       low: false,
       exhausted: false,
-      state: undefined as unknown as CreditState,
-      opened: null,
+      opened: null as CreditMovement | null,
     };
-    const replies = (await pipeline.exec()) ?? [];
+    let state: CreditState | undefined;
     replies.forEach(([err, raw], i) => {
       if (err) throw err;
       const reply = raw as Reply;
       const stateValues = reply.slice(5, 5 + STATE_FIELDS.length);
-      const state = parseState(accountId, stateValues);
+      state = parseState(accountId, stateValues);
       const firstLead = String(reply[3]);
       const chunk = chunks[i] ?? [];
       if (reply[0] === 1 || (firstLead && chunk.includes(firstLead)))
@@ -317,8 +316,6 @@ export class CreditLedger {
       result.charged += Number(reply[4]);
       result.low ||= reply[1] === 1;
       result.exhausted ||= reply[2] === 1;
-      result.state = state;
-      result.balance = state.balance;
       reply.slice(5 + STATE_FIELDS.length).forEach((r, j) => {
         const leadId = chunk[j] as string;
         if (r === '') {
@@ -339,7 +336,8 @@ export class CreditLedger {
         });
       });
     });
-    return result;
+    if (!state) throw new Error('charge: no reply from Redis');
+    return { ...result, balance: state.balance, state };
   }
 
   private stateKey(accountId: string): string {

@@ -5,6 +5,7 @@ import { querySql, sql } from '../../services/lib/clickhouse.ts';
 import { keyspace } from '../../services/lib/redis.ts';
 import { EndpointStore } from '../../services/webhooks/endpoints.ts';
 import { billingOf, cleanLeadCsv, startSignedReceiver, until } from '../support/billing.ts';
+import { gatewayOnPrefix } from '../support/gateway.ts';
 import { type PipelineRun, startPipelineRun, submitUpload, waitForAnnounced } from '../support/pipeline.ts';
 import { type RunningService, serviceEnv, startService } from '../support/services.ts';
 
@@ -19,19 +20,24 @@ const CREDITS = 150;
 const FIRST = 100;
 const SECOND = 100;
 const TOPUP = 80;
-const ACCOUNT = 'acct_e2e_billing';
+let ACCOUNT = '';
+let token = '';
 
 const first = cleanLeadCsv(FIRST, 'alpha');
 const second = cleanLeadCsv(SECOND, 'beta');
 let run: PipelineRun | undefined;
 let usage: RunningService | undefined;
 let dispatcher: RunningService | undefined;
+let gateway: Awaited<ReturnType<typeof gatewayOnPrefix>> | undefined;
 const receiver = await startSignedReceiver();
 
 beforeAll(async () => {
   run = await startPipelineRun('e2e_billing', Buffer.concat([first, second]), {
     extra: { standardize: { BILLING_PLAN_CREDITS: `payg=${CREDITS}` } },
   });
+  // A customer of the gateway on the run's prefix: the batches are theirs, read back through the API.
+  gateway = await gatewayOnPrefix(run.config, run.uploadDir);
+  ({ token, accountId: ACCOUNT } = await gateway.signUp());
   const endpoint = await new EndpointStore(run.redis, keyspace(run.config.LEEDRUSH_PREFIX)).create(
     ACCOUNT,
     receiver.url,
@@ -45,7 +51,7 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  await Promise.all([usage?.stop(), dispatcher?.stop()]);
+  await Promise.all([usage?.stop(), dispatcher?.stop(), gateway?.disconnect()]);
   await run?.close();
   await receiver.close();
 }, 120_000);
@@ -94,8 +100,16 @@ describe('credits metered by the pipeline: pause at zero, resume after a top-up'
     expect(await billing.balance(ACCOUNT)).toBe(0);
     expect(await billing.parking.count(ACCOUNT)).toBe(FIRST + SECOND - CREDITS);
     expect((await tracker.get(ACCOUNT, id))?.rows_done).toBeLessThan(SECOND);
-    expect((await tracker.get(ACCOUNT, id))?.status).toBe('paused');
-    expect((await tracker.list(ACCOUNT)).find((x) => x.batch_id === id)?.status).toBe('paused');
+    // The API shows it: batch detail and list.
+    const api = async <T>(path: string): Promise<T> => {
+      const res = await (gateway as NonNullable<typeof gateway>).json('GET', path, undefined, token);
+      expect(res.status, path).toBe(200);
+      return (await res.json()) as T;
+    };
+    expect((await api<{ status: string }>(`/batches/${id}`)).status).toBe('paused');
+    const listed = await api<{ batch_id: string; status: string }[]>('/batches');
+    expect(listed.find((x) => x.batch_id === id)?.status).toBe('paused');
+    expect(listed.find((x) => x.batch_id === a.batch.batch_id)?.status).toBe('completed');
     expect(paused.rows_total).toBe(SECOND);
 
     // credits.low (balance under 10 % of CREDITS) and credits.exhausted, each once, signed.
@@ -162,6 +176,10 @@ describe('credits metered by the pipeline: pause at zero, resume after a top-up'
     await until('the usage table sums to the balance', async () =>
       (await billing.creditSum(ACCOUNT)) === CREDITS + TOPUP - total ? true : undefined,
     );
+    const today = new Date().toISOString().slice(0, 10);
+    const report = await api<{ total_consumed: number }>(`/billing/usage?start=${today}&end=${today}`);
+    expect(report.total_consumed).toBe(total);
+    expect((await api<{ status: string }>(`/batches/${id}`)).status).toBe('completed');
     // Still exactly one credits.exhausted delivery: re-admission did not exhaust the account again.
     expect(receiver.received().filter((r) => r.event === 'credits.exhausted')).toHaveLength(1);
   });
