@@ -1,12 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../gateway/app.ts';
-import { GatewayConfig } from '../../gateway/config.ts';
-import { createDeps } from '../../gateway/deps.ts';
-import type { GatewayDeps } from '../../gateway/env.ts';
 import { querySql, sql } from '../../services/lib/clickhouse.ts';
-import { loadConfig } from '../../services/lib/config.ts';
 import { billingOf, cleanLeadCsv, startSignedReceiver, until } from '../support/billing.ts';
+import { gatewayOnPrefix } from '../support/gateway.ts';
 import { type PipelineRun, startPipelineRun, waitForAnnounced } from '../support/pipeline.ts';
 import { type RunningService, serviceEnv, startService } from '../support/services.ts';
 import { completedSession, postEvent, signedEvent } from '../support/stripe.ts';
@@ -27,26 +23,17 @@ const SECRET = `whsec_${randomBytes(16).toString('hex')}`;
 const first = cleanLeadCsv(FIRST, 'gamma');
 const second = cleanLeadCsv(SECOND, 'delta');
 let run: PipelineRun | undefined;
-let deps: GatewayDeps | undefined;
-let app: ReturnType<typeof createApp>['app'] | undefined;
+let gw: Awaited<ReturnType<typeof gatewayOnPrefix>> | undefined;
 const services: RunningService[] = [];
 const receiver = await startSignedReceiver();
 
 beforeAll(async () => {
   run = await startPipelineRun('e2e_billing_flow', Buffer.concat([first, second]));
-  const config = loadConfig(GatewayConfig, {
-    ...process.env,
-    LEEDRUSH_PREFIX: run.config.LEEDRUSH_PREFIX,
-    CLICKHOUSE_DATABASE: run.config.CLICKHOUSE_DATABASE,
-    UPLOAD_DIR: run.uploadDir,
-    JWT_SECRET: randomBytes(32).toString('hex'),
-    LOG_LEVEL: 'silent',
+  gw = await gatewayOnPrefix(run.config, run.uploadDir, {
     WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
     STRIPE_WEBHOOK_SECRET: SECRET,
     BILLING_PLAN_CREDITS: `payg=10,starter=${STARTER}`,
   });
-  deps = await createDeps(config);
-  app = createApp(deps).app;
   services.push(
     ...(await Promise.all([
       startService('usage', serviceEnv(run.config)),
@@ -57,10 +44,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(services.map((s) => s.stop()));
-  if (deps) {
-    await deps.publisher.disconnect();
-    deps.redis.disconnect();
-  }
+  await gw?.disconnect();
   await run?.close();
   await receiver.close();
 }, 120_000);
@@ -70,39 +54,25 @@ const logs = () =>
 
 type Json = Record<string, unknown>;
 async function api(method: string, path: string, token?: string, body?: unknown): Promise<Json> {
-  if (!app) throw new Error('no gateway');
-  const res = await app.request(`/api${path}`, {
-    method,
-    headers: {
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  if (!gw) throw new Error('no gateway');
+  const res = await gw.json(method, path, body, token);
   const text = await res.text();
   if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text}`);
   return JSON.parse(text) as Json;
 }
 
 async function processFile(token: string, filename: string, bytes: Buffer): Promise<string> {
-  if (!app) throw new Error('no gateway');
-  const form = new FormData();
-  form.append('file', new Blob([new Uint8Array(bytes)], { type: 'text/csv' }), filename);
-  const up = await app.request('/api/upload', {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}` },
-    body: form,
-  });
-  expect(up.status).toBe(201);
+  if (!gw) throw new Error('no gateway');
+  expect((await gw.upload(token, filename, new Uint8Array(bytes))).status).toBe(201);
   return String((await api('POST', '/process', token, { filename })).batch_id);
 }
 
 describe('billing end to end: checkout, metering, pause at zero, top-up through Stripe, resume', () => {
   it('charges every lead once and resumes the paused batch after a Stripe top-up', async () => {
-    if (!run || !app) throw new Error('not started');
+    if (!run || !gw) throw new Error('not started');
     const { tracker, ch, config } = run;
     const billing = billingOf(config, run.redis, ch);
-    const gateway = app;
+    const gateway = gw.app;
     const send = (type: string, object: object) => postEvent(gateway, signedEvent(type, object, SECRET));
     /** The first delivery of `event` to the receiver, its signature verified. */
     const delivered = async (event: string) => {
@@ -116,11 +86,7 @@ describe('billing end to end: checkout, metering, pause at zero, top-up through 
       return got;
     };
 
-    const email = `flow${randomBytes(4).toString('hex')}@example.com`;
-    const password = 'correct horse battery';
-    await api('POST', '/auth/register', undefined, { email, password, company: 'Flow Co' });
-    const token = String((await api('POST', '/auth/login', undefined, { email, password })).access_token);
-    const accountId = String((await api('GET', '/auth/whoami', token)).account_id);
+    const { token, accountId } = await gw.signUp();
     const hook = await api('POST', '/webhooks', token, {
       url: receiver.url,
       events: ['credits.low', 'credits.exhausted', 'topup.completed'],
