@@ -29,7 +29,7 @@ const PlanPrices = z
 /**
  * Billing through Stripe. The defaults fit the local stack's stripe-mock (STRIPE_API_BASE in .stack/env,
  * which accepts any key of the sk_test_ shape); for a real Stripe test account set STRIPE_SECRET_KEY and
- * STRIPE_WEBHOOK_SECRET and leave STRIPE_API_BASE unset.
+ * STRIPE_WEBHOOK_SECRET, and STRIPE_API_BASE=https://api.stripe.com (or leave it unset outside the stack).
  */
 export const BillingConfig = z.object({
   STRIPE_SECRET_KEY: z
