@@ -19,8 +19,9 @@ import type { BillingStore } from './store.ts';
  * Paused batches need no call from here: the pipeline's meter re-admits an account's parked leads once
  * its balance is > 0 (services/lib/credit-ledger.ts).
  *
- * If publishing fails after the ledger moved, the movement stays applied (a retry is not re-applied) and
- * the audit misses that one event: the error is logged with the movement.
+ * A movement is held in Redis until Kafka acknowledged it: if publishing fails after the ledger moved
+ * (a retry would not apply it again), `publishHeld` (the cycle job) sends it later. usage_events keys
+ * rows by event id, so a movement sent twice is counted once.
  */
 export class BillingCredits {
   constructor(
@@ -57,6 +58,17 @@ export class BillingCredits {
   private async after(state: CreditState, movements: CreditMovement[]): Promise<void> {
     await this.store.indexCycleEnd(state.account_id, state.cycle_end);
     if (movements.length === 0) return;
+    const held = await this.store.holdMovements(movements);
     await this.publisher.publish(TOPICS.usage, 'UsageEvent', state.account_id, movements);
+    await this.store.releaseMovements(held);
+  }
+
+  /** Sends the movements a failed publish left held; returns how many. */
+  async publishHeld(limit = 500): Promise<number> {
+    const { held, movements } = await this.store.heldMovements(limit);
+    if (held.length === 0) return 0;
+    await this.publisher.publish(TOPICS.usage, 'UsageEvent', (m) => m.account_id, movements);
+    await this.store.releaseMovements(held);
+    return held.length;
   }
 }

@@ -483,8 +483,14 @@ export class Billing {
     return { cycleStart: now.toISOString(), cycleEnd: addUtcMonth(now).toISOString() };
   }
 
-  /** Rolls every cycle that ended by now (the periodic job); returns how many accounts it looked at. */
+  /**
+   * The periodic job: sends credit movements a failed publish left held, then rolls every cycle that
+   * ended by now; returns how many accounts it looked at.
+   */
   async rollDue(limit = 500): Promise<number> {
+    await this.credits
+      .publishHeld()
+      .catch((err) => this.log.error({ err }, 'publishing held credit movements failed'));
     const now = this.clock();
     const accounts = await this.store.cyclesEndedBy(now, limit);
     for (const accountId of accounts) {

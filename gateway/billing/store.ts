@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import type { CreditMovement } from '../../services/lib/credit-ledger.ts';
 import type { PlanId } from '../plans.ts';
 
 /**
@@ -12,7 +13,8 @@ import type { PlanId } from '../plans.ts';
  * scheduled_plan_id, scheduled_at), billing:<account>:orders / :invoices (sorted sets by time),
  * billing:order:<id> (hash), billing:order:<id>:refunds (list of JSON), billing:invoice:<number> (hash),
  * billing:invoice-seq:<year>, billing:ref:<kind>:<stripe id> (Stripe object → order or account),
- * billing:stripe-event:<id> (processing claim), billing:cycle-ends (sorted set: account by cycle end).
+ * billing:stripe-event:<id> (processing claim), billing:cycle-ends (sorted set: account by cycle end),
+ * billing:usage-held (list of credit movements applied but not yet acknowledged by Kafka).
  */
 
 export type OrderKind = 'subscription' | 'renewal' | 'topup';
@@ -356,6 +358,25 @@ export class BillingStore {
 
   async releaseEvent(eventId: string): Promise<void> {
     await this.redis.del(this.key('billing', 'stripe-event', eventId));
+  }
+
+  /** Keeps movements until Kafka acknowledged them, so a failed publish is retried by the cycle job. */
+  async holdMovements(movements: CreditMovement[]): Promise<string[]> {
+    const held = movements.map((m) => JSON.stringify(m));
+    if (held.length) await this.redis.rpush(this.key('billing', 'usage-held'), ...held);
+    return held;
+  }
+
+  async releaseMovements(held: string[]): Promise<void> {
+    if (held.length === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const h of held) pipeline.lrem(this.key('billing', 'usage-held'), 1, h);
+    await pipeline.exec();
+  }
+
+  async heldMovements(limit: number): Promise<{ held: string[]; movements: CreditMovement[] }> {
+    const held = await this.redis.lrange(this.key('billing', 'usage-held'), 0, limit - 1);
+    return { held, movements: held.map((h) => JSON.parse(h) as CreditMovement) };
   }
 
   async indexCycleEnd(accountId: string, cycleEnd: string): Promise<void> {

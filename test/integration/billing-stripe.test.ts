@@ -255,6 +255,25 @@ describe('cycles: upgrade now, downgrade at the cycle end', () => {
       ]);
   });
 
+  it('sends a movement a failed publish left held with the next run of the cycle job', async () => {
+    const movement: UsageEvent = {
+      event_id: `topup:ord_held_${randomBytes(4).toString('hex')}`,
+      account_id: 'acc_held',
+      kind: 'topup',
+      credits: 7,
+      balance_after: 7,
+      batch_id: null,
+      lead_id: null,
+      reference: null,
+      occurred_at: now.getTime(),
+    };
+    // What BillingCredits leaves behind when Kafka refused the send after the ledger moved.
+    await gw.deps.billing.store.holdMovements([movement]);
+    await gw.deps.billing.rollDue();
+    await expect.poll(() => usage.filter((u) => u.event_id === movement.event_id)).toEqual([movement]);
+    expect((await gw.deps.billing.store.heldMovements(10)).held).toEqual([]);
+  });
+
   it('upgrade needs a subscription; Stripe events move the status and end the subscription at the cycle end', async () => {
     now = new Date('2026-03-10T12:00:00.000Z');
     const payg = await gw.signUp();
