@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type Stripe from 'stripe';
+import Stripe from 'stripe';
 import { renderInvoicePdf } from '../billing/invoice-pdf.ts';
 import { handleStripeEvent, UnknownObject } from '../billing/stripe-events.ts';
 import { problem } from '../errors.ts';
@@ -309,7 +309,12 @@ stripeWebhookRoutes.post(stripeWebhookDoc.path, async (c) => {
       billing.clock().getTime(),
     );
   } catch (err) {
-    throw problem(400, `invalid Stripe signature: ${(err as Error).message}`);
+    // constructEvent verifies first, then parses: a signed body that is not JSON fails the parse.
+    const what =
+      err instanceof Stripe.errors.StripeSignatureVerificationError
+        ? 'invalid Stripe signature'
+        : 'not a Stripe event';
+    throw problem(400, `${what}: ${(err as Error).message}`);
   }
   if (!event?.id || !event.type || !event.data?.object) throw problem(400, 'not a Stripe event');
   const claim = await billing.store.claimEvent(event.id);

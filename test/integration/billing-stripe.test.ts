@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import kafkajs from 'kafkajs';
+import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UsageEvent, WebhookEvent } from '../../schemas/generated.ts';
 import { CreditLedger } from '../../services/lib/credit-ledger.ts';
@@ -120,6 +121,16 @@ describe('checkout and the Stripe webhook', () => {
       new Date(now.getTime() - 600_000),
     );
     expect((await postEvent(gw.app, stale)).status).toBe(400);
+    // Signed, but not JSON: 400 naming that.
+    const garbage = 'not json';
+    const signedGarbage = new Stripe('sk_test_123').webhooks.generateTestHeaderString({
+      payload: garbage,
+      secret: SECRET,
+      timestamp: Math.floor(now.getTime() / 1000),
+    });
+    const parsed = await postEvent(gw.app, { body: garbage, signature: signedGarbage });
+    expect(parsed.status).toBe(400);
+    expect(((await parsed.json()) as Json).detail).toMatch(/^not a Stripe event/);
     expect(await subscription(user.token)).toMatchObject({ plan_id: 'payg', credits_remaining: 50 });
 
     const first = await postEvent(gw.app, good);
