@@ -200,6 +200,7 @@ async function main(): Promise<void> {
         LEEDRUSH_CPU_PROFILE_DIR: profileDir,
       }
     : undefined;
+  // serviceEnv gives the default plan PLENTY_OF_CREDITS: standardize meters every lead, never pauses here.
   const run = await startPipelineRun('bench_pipeline', bytes, {
     extra: profiling && Object.fromEntries(PIPELINE_SERVICES.map((s) => [s, profiling])),
   });

@@ -12,6 +12,8 @@ import { accountRoutes } from './routes/account.ts';
 import { advancedRoutes } from './routes/advanced.ts';
 import { authRoutes } from './routes/auth.ts';
 import { batchRoutes } from './routes/batches.ts';
+import { billingRoutes, stripeWebhookRoutes } from './routes/billing.ts';
+import { billingUsageRoutes } from './routes/billing-usage.ts';
 import { scoringRoutes } from './routes/scoring.ts';
 import { uploadRoutes } from './routes/uploads.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
@@ -70,6 +72,7 @@ export function createApp(deps: GatewayDeps) {
   api.doc31('/openapi.json', openapi);
   api.get('/docs', (c) => c.html(renderDocsPage(api.getOpenAPI31Document(openapi) as unknown as DocsInput)));
   registerUploadDoc(api.openAPIRegistry);
+  api.route('/', stripeWebhookRoutes);
 
   // Routers are copied when mounted, so the authenticated group is complete before it is mounted.
   const authed = new OpenAPIHono<GatewayEnv>();
@@ -80,6 +83,8 @@ export function createApp(deps: GatewayDeps) {
   authed.route('/', webhookRoutes);
   authed.route('/', advancedRoutes);
   authed.route('/', scoringRoutes);
+  authed.route('/', billingRoutes);
+  authed.route('/', billingUsageRoutes);
   api.route('/', authed);
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
 

@@ -2,11 +2,75 @@ import { z } from 'zod';
 import { EnrichConfig } from '../services/enrich/config.ts';
 import { PROVIDERS } from '../services/enrich/types.ts';
 import { BaseConfig } from '../services/lib/config.ts';
+import { parsePlanCredits } from '../services/lib/plan-credits.ts';
 import { VerifyConfig } from '../services/verify/config.ts';
 import { WebhookTargetConfig } from '../services/webhooks/config.ts';
+import { DEFAULT_PLAN_PRICES, isPlanId } from './plans.ts';
+
+/**
+ * `starter=9900,...`: net cents per cycle over the defaults, in BILLING_PLAN_CREDITS' syntax (the same
+ * parser); every name must be a plan.
+ */
+const PlanPrices = z
+  .string()
+  .default('')
+  .transform((text, ctx) => {
+    try {
+      const given = parsePlanCredits(text);
+      const unknown = Object.keys(given).filter((id) => !isPlanId(id));
+      if (unknown.length) throw new Error(`unknown plan ${unknown.join(', ')}`);
+      return { ...DEFAULT_PLAN_PRICES, ...given };
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message.replace('BILLING_PLAN_CREDITS: ', '') });
+      return z.NEVER;
+    }
+  });
+
+/**
+ * Billing through Stripe. The defaults fit the local stack's stripe-mock (STRIPE_API_BASE in .stack/env,
+ * which accepts any key of the sk_test_ shape); for a real Stripe test account set STRIPE_SECRET_KEY and
+ * STRIPE_WEBHOOK_SECRET, and STRIPE_API_BASE=https://api.stripe.com (or leave it unset outside the stack).
+ */
+export const BillingConfig = z.object({
+  STRIPE_SECRET_KEY: z
+    .string()
+    .regex(/^(sk|rk)_(test|live)_\S+$/, 'must be a Stripe secret key (sk_test_..., sk_live_... or rk_...)')
+    .default('sk_test_123'),
+  /** The endpoint's signing secret (`stripe listen` prints one); the local default is for stripe-mock use. */
+  STRIPE_WEBHOOK_SECRET: z
+    .string()
+    .regex(/^whsec_\S+$/, 'must start with whsec_')
+    .default('whsec_leedrush_local'),
+  /** Oldest Stripe-Signature timestamp accepted, in seconds (Stripe's own default: 300). */
+  STRIPE_WEBHOOK_TOLERANCE_S: z.coerce.number().int().min(1).max(86_400).default(300),
+  BILLING_CURRENCY: z
+    .string()
+    .regex(/^[a-z]{3}$/, 'a lower-case ISO 4217 code')
+    .default('usd'),
+  BILLING_PLAN_PRICES: PlanPrices,
+  /** Price of one top-up credit in cents (net). */
+  BILLING_TOPUP_CENTS_PER_CREDIT: z.coerce.number().int().min(1).default(10),
+  BILLING_TOPUP_MIN_CREDITS: z.coerce.number().int().min(1).default(100),
+  BILLING_TOPUP_MAX_CREDITS: z.coerce.number().int().min(1).default(1_000_000),
+  /** VAT added to every net price, in percent (0 = none); shown on invoices. */
+  BILLING_VAT_PERCENT: z.coerce.number().min(0).max(100).default(0),
+  /** The seller printed on invoices: name, then address lines separated by `|`. */
+  BILLING_SELLER: z
+    .string()
+    .min(1)
+    .default('Leedrush Inc.|548 Market St|San Francisco, CA 94104|United States'),
+  /** Where Stripe Checkout sends the customer back ({CHECKOUT_SESSION_ID} is filled in by Stripe). */
+  BILLING_SUCCESS_URL: z
+    .url()
+    .default('http://127.0.0.1:8080/billing/success?session_id={CHECKOUT_SESSION_ID}'),
+  BILLING_CANCEL_URL: z.url().default('http://127.0.0.1:8080/billing/cancel'),
+  /** How often the gateway rolls the billing cycles that ended (reads roll them lazily as well). */
+  BILLING_CYCLE_JOB_MS: z.coerce.number().int().min(1_000).default(60_000),
+});
 
 export const GatewayConfig = BaseConfig.extend({
   ...WebhookTargetConfig.shape,
+  ...BillingConfig.shape,
   // The multi-source endpoint verifies and enriches in-process with the pipeline's settings.
   ...VerifyConfig.shape,
   ...EnrichConfig.shape,

@@ -10,6 +10,7 @@ import { RetryQueue } from '../services/webhooks/retry-queue.ts';
 import { AccountStore } from './auth/accounts.ts';
 import { TokenService } from './auth/tokens.ts';
 import { BatchListCache } from './batches/list-cache.ts';
+import { Billing, createStripe } from './billing/service.ts';
 import type { GatewayConfig } from './config.ts';
 import { createAdvancedFeatures } from './enrichment/advanced.ts';
 import type { GatewayDeps } from './env.ts';
@@ -20,13 +21,18 @@ export async function createDeps(config: GatewayConfig): Promise<GatewayDeps> {
   const redis = createRedis(config.REDIS_URL, 'gateway');
   const key = keyspace(config.LEEDRUSH_PREFIX);
   const batches = new BatchTracker(redis, key);
+  const publisher = await RecordPublisher.connect(config, 'leedrush-gateway');
+  const accounts = new AccountStore(redis, key, config.AUTH_USER_CACHE_MS);
+  // One access-log line per request: written asynchronously (lines that pile up while a write is
+  // in flight go out together) so a slow stdout never stalls the event loop; flushed on exit.
+  const log = pino({ name: 'gateway', level: config.LOG_LEVEL }, pino.destination({ dest: 1, sync: false }));
   return {
     uploads: new LocalUploadStore(config.UPLOAD_DIR, { maxBytes: config.UPLOAD_MAX_BYTES }),
     uploadIndex: new UploadIndex(redis, key),
     batches,
     batchLists: new BatchListCache(batches),
     batchMetrics: new BatchMetrics(redis, key),
-    publisher: await RecordPublisher.connect(config, 'leedrush-gateway'),
+    publisher,
     clickhouse: createClickHouse(config, { requestTimeoutMs: 10_000 }),
     // Result downloads stream for as long as the client reads: their own client, with a long deadline.
     clickhouseExport: createClickHouse(config, { requestTimeoutMs: 600_000 }),
@@ -36,11 +42,10 @@ export async function createDeps(config: GatewayConfig): Promise<GatewayDeps> {
     config,
     redis,
     key,
-    accounts: new AccountStore(redis, key, config.AUTH_USER_CACHE_MS),
+    accounts,
+    billing: new Billing(config, createStripe(config), redis, key, accounts, publisher, log),
     tokens: new TokenService(config.JWT_SECRET, config.JWT_TTL_SECONDS),
     limiter: new RateLimiter(redis),
-    // One access-log line per request: written asynchronously (lines that pile up while a write is
-    // in flight go out together) so a slow stdout never stalls the event loop; flushed on exit.
-    log: pino({ name: 'gateway', level: config.LOG_LEVEL }, pino.destination({ dest: 1, sync: false })),
+    log,
   };
 }

@@ -10,6 +10,7 @@ import type { RetryQueue } from '../services/webhooks/retry-queue.ts';
 import type { AccountStore, User } from './auth/accounts.ts';
 import type { TokenService } from './auth/tokens.ts';
 import type { BatchListCache } from './batches/list-cache.ts';
+import type { Billing } from './billing/service.ts';
 import type { GatewayConfig } from './config.ts';
 import type { AdvancedFeatures } from './enrichment/advanced.ts';
 import type { RateLimiter } from './middleware/rate-limit.ts';
@@ -37,6 +38,8 @@ export interface GatewayDeps {
   webhookQueue: RetryQueue;
   /** Cache and predictive figures, and synchronous multi-source validation (/v1 routes). */
   advanced: AdvancedFeatures;
+  /** Plans, Stripe, credits, invoices and refunds (its `clock` is what tests move). */
+  billing: Billing;
   log: Logger;
 }
 

@@ -12,12 +12,20 @@ const server = serve({ fetch: app.fetch, port: config.GATEWAY_PORT, hostname: co
   deps.log.info({ port: info.port, host: config.GATEWAY_HOST }, 'gateway listening'),
 );
 
+// Cycles that ended roll on the next billing read; this rolls those of accounts nobody reads (a new
+// cycle's credits for a batch still running, a scheduled downgrade). Idempotent across instances.
+const cycleJob = setInterval(() => {
+  deps.billing.rollDue().catch((err) => deps.log.error({ err }, 'billing cycle job failed'));
+}, config.BILLING_CYCLE_JOB_MS);
+cycleJob.unref();
+
 // Finish the requests in flight, then release Redis and Kafka; a second signal is not waited for.
 let stopping = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => {
     if (stopping) return;
     stopping = true;
+    clearInterval(cycleJob);
     server.close(async () => {
       await deps.publisher.disconnect().catch(() => undefined);
       // Flushes the cache counters the gateway's own enrichments batched in memory.

@@ -14,8 +14,8 @@ import { applyTopology } from '../topology/apply.ts';
 import { PHASE_CHAIN } from '../topology/topics.ts';
 import { up } from './stack/stack.ts';
 
-/** Billing's usage consumer comes with the billing work; every other phase runs. */
-const SERVICES = PHASE_CHAIN.map((p) => p.name).filter((name) => name !== 'usage');
+/** Every phase of the chain, the usage consumer (usage.events → ClickHouse) included. */
+const SERVICES = PHASE_CHAIN.map((p) => p.name);
 const FIRST_METRICS_PORT = Number(process.env.METRICS_BASE_PORT ?? 9464);
 const STACK_DIR = process.env.STACK_DIR ?? join(REPO_ROOT, '.stack');
 const TARGETS_DIR = join(STACK_DIR, 'conf', 'prometheus', 'targets');

@@ -70,6 +70,8 @@ export const authRoutes = createRouter()
     const { email, password, company } = c.req.valid('json');
     const user = await c.var.deps.accounts.create(email, company, await hashPassword(password));
     if (!user) throw problem(409, 'an account with this email already exists');
+    // Every account opens on payg with payg's credits for its first cycle, a month from now.
+    await c.var.deps.billing.current(user.account_id);
     return c.json({ user_id: user.user_id, email: user.email, plan_id: user.plan_id }, 201);
   })
   .openapi(login, async (c) => {

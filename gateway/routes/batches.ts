@@ -6,6 +6,7 @@ import { csvBlock, storedLeads } from '../batches/download.ts';
 import { startBatch } from '../batches/start-batch.ts';
 import { problem } from '../errors.ts';
 import { errorResponses, jsonBody } from '../openapi.ts';
+import { envelope, listQuery, listSchema, wantsEnvelope } from '../pagination.ts';
 import { storeAndInspect } from '../uploads/receive.ts';
 import { createRouter } from '../validation.ts';
 import { uploadProblem } from './uploads.ts';
@@ -74,12 +75,7 @@ const leadsRoute = createRoute({
 
 const BatchIdParam = z.object({ batch_id: z.string().min(1).max(100) });
 
-const ListQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).optional(),
-  offset: z.coerce.number().int().min(0).optional(),
-  sort: z.enum(SORT_FIELDS).optional(),
-  order: z.enum(['asc', 'desc']).optional(),
-});
+const ListQuery = listQuery(SORT_FIELDS);
 
 const listRoute = createRoute({
   method: 'get',
@@ -94,16 +90,7 @@ const listRoute = createRoute({
       description: 'Batches of the caller',
       content: {
         'application/json': {
-          schema: z.union([
-            z.array(Batch),
-            z.object({
-              items: z.array(Batch),
-              total: z.number().int(),
-              limit: z.number().int(),
-              offset: z.number().int(),
-              has_more: z.boolean(),
-            }),
-          ]),
+          schema: listSchema(Batch),
         },
       },
     },
@@ -215,14 +202,8 @@ export const batchRoutes = createRouter()
   .openapi(listRoute, async (c) => {
     const q = c.req.valid('query');
     const all = await c.var.deps.batchLists.list(c.var.user.account_id);
-    if (Object.values(q).every((v) => v === undefined)) return c.json(all, 200);
-    const limit = q.limit ?? 20;
-    const offset = q.offset ?? 0;
-    const items = sortBatches(all, q.sort ?? 'created_at', q.order ?? 'desc').slice(offset, offset + limit);
-    return c.json(
-      { items, total: all.length, limit, offset, has_more: offset + items.length < all.length },
-      200,
-    );
+    if (!wantsEnvelope(q)) return c.json(all, 200);
+    return c.json(envelope(sortBatches(all, q.sort ?? 'created_at', q.order ?? 'desc'), q), 200);
   })
   .openapi(detailRoute, async (c) => {
     const { batches, batchMetrics } = c.var.deps;

@@ -5,9 +5,10 @@ import type { StackContext } from './component.ts';
 import { run, runOrThrow } from './exec.ts';
 import type { StackPaths } from './paths.ts';
 
-/** Programs tests start themselves: a DNS server (dnsmasq), a Kafka CLI (kcat), Python venvs, and the
- * curl + jq of the API client script (scripts/api-flow.sh). */
-export const APT_TOOLS = ['dnsmasq-base', 'kcat', 'python3-venv', 'jq', 'curl'];
+/** Programs tests start themselves: a DNS server (dnsmasq), a Kafka CLI (kcat), Python venvs, the
+ * curl + jq + openssl of the API client scripts (scripts/api-flow.sh, scripts/stripe-event.sh), and
+ * pdftotext (poppler-utils) that reads invoice PDFs back. */
+export const APT_TOOLS = ['dnsmasq-base', 'kcat', 'python3-venv', 'jq', 'curl', 'openssl', 'poppler-utils'];
 
 /** The Python client the cross-language test uses to read and write our Avro topics. */
 export const PYTHON_REQUIREMENTS = ['confluent-kafka[avro]==2.16.1'];

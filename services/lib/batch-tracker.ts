@@ -12,7 +12,12 @@ import type { LeadRejection } from '../../schemas/generated.ts';
  * `revision` grows with every change of the record, so a copy written elsewhere (the ClickHouse
  * `batches` table, versioned by it) keeps the latest state whatever order concurrent writers finish in.
  * The account's `batches-rev` counter grows with every change of any of its batches' listed state
- * (create, start, rows counted, fail), so a reader can tell cheaply whether a list it holds is current.
+ * (create, start, rows counted, pause, resume, fail), so a reader can tell cheaply whether a list it
+ * holds is current.
+ *
+ * `paused`: the credit meter parked some of the batch's leads (the account's balance is 0); rows keep
+ * being counted while paused (leads admitted before the pause finish the pipeline), and the batch goes
+ * back to the status it had (`paused_from`) when the meter re-admits its parked leads.
  */
 export type BatchStatus = 'queued' | 'processing' | 'paused' | 'completed' | 'failed' | 'streaming';
 export type TerminalOutcome = 'qualified' | 'rejected' | 'invalid' | 'duplicate' | 'failed';
@@ -80,8 +85,8 @@ for field, n in pairs(counters) do redis.call('HINCRBY', h, field, n) end
 local done = redis.call('HINCRBY', h, 'rows_done', fresh)
 redis.call('HINCRBY', h, 'revision', 1)
 redis.call('INCR', KEYS[6])
-if status == 'streaming' then
-  -- An open-ended batch: its total is what has arrived so far.
+if status == 'streaming' or (status == 'paused' and redis.call('HGET', h, 'paused_from') == 'streaming') then
+  -- An open-ended batch (also while paused): its total is what has arrived so far.
   redis.call('HINCRBY', h, 'rows_total', fresh)
   return {1, fresh, done, 0}
 end
@@ -106,6 +111,40 @@ if redis.call('HGET', KEYS[1], 'status') ~= 'queued' then return 0 end
 redis.call('HSET', KEYS[1], 'status', 'processing', 'started_at', ARGV[2])
 redis.call('HINCRBY', KEYS[1], 'revision', 1)
 redis.call('INCR', KEYS[2])
+return 1
+`;
+
+// KEYS: batch hash, batches revision of the account. ARGV: account id. A batch still running (queued,
+// processing, streaming) becomes paused, remembering the status it had. Returns 1 when it changed.
+const PAUSE = `
+if redis.call('HGET', KEYS[1], 'account_id') ~= ARGV[1] then return 0 end
+local status = redis.call('HGET', KEYS[1], 'status')
+if status ~= 'queued' and status ~= 'processing' and status ~= 'streaming' then return 0 end
+redis.call('HSET', KEYS[1], 'status', 'paused', 'paused_from', status)
+redis.call('HINCRBY', KEYS[1], 'revision', 1)
+redis.call('INCR', KEYS[2])
+return 1
+`;
+
+// KEYS: batch hash, active set, batches revision of the account. ARGV: account id, batch id, now iso.
+// A paused batch goes back to the status it was paused from (a queued one to processing: its work has
+// begun), or completes if every row was counted meanwhile. Returns 1 when it changed.
+const RESUME = `
+if redis.call('HGET', KEYS[1], 'account_id') ~= ARGV[1] then return 0 end
+if redis.call('HGET', KEYS[1], 'status') ~= 'paused' then return 0 end
+local back = redis.call('HGET', KEYS[1], 'paused_from') or 'processing'
+if back == 'queued' then back = 'processing' end
+local done = tonumber(redis.call('HGET', KEYS[1], 'rows_done') or '0')
+local total = tonumber(redis.call('HGET', KEYS[1], 'rows_total') or '0')
+if back == 'processing' and total > 0 and done >= total then
+  redis.call('HSET', KEYS[1], 'status', 'completed', 'completed_at', ARGV[3])
+  redis.call('SREM', KEYS[2], ARGV[2])
+else
+  redis.call('HSET', KEYS[1], 'status', back)
+end
+redis.call('HDEL', KEYS[1], 'paused_from')
+redis.call('HINCRBY', KEYS[1], 'revision', 1)
+redis.call('INCR', KEYS[3])
 return 1
 `;
 
@@ -463,6 +502,36 @@ export class BatchTracker {
       accountId,
       now.toISOString(),
     );
+  }
+
+  /**
+   * A running batch (queued, processing, streaming) of the account becomes `paused`: the meter parked
+   * some of its leads. True when the status changed.
+   */
+  async pause(batchId: string, accountId: string): Promise<boolean> {
+    const changed = await this.redis.eval(
+      PAUSE,
+      2,
+      this.key('batch', batchId),
+      this.revisionKey(accountId),
+      accountId,
+    );
+    return changed === 1;
+  }
+
+  /** A paused batch of the account goes back to the status it was paused from. True when it changed. */
+  async resume(batchId: string, accountId: string, now = new Date()): Promise<boolean> {
+    const changed = await this.redis.eval(
+      RESUME,
+      3,
+      this.key('batch', batchId),
+      this.key('active', accountId),
+      this.revisionKey(accountId),
+      accountId,
+      batchId,
+      now.toISOString(),
+    );
+    return changed === 1;
   }
 
   /**

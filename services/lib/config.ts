@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { planCredits } from './plan-credits.ts';
 
 /** The repo root: services/lib/config.ts is two folders down. */
 export const REPO_ROOT = join(import.meta.dirname, '..', '..');
@@ -56,6 +57,21 @@ export const BaseConfig = z.object({
   RUNTIME_MAX_RETRIES: int(5),
   RUNTIME_RETRY_BASE_MS: int(200),
   RUNTIME_STALL_MS: int(60_000),
+  /**
+   * Credits per billing cycle by plan, `payg=250,starter=2500,...` (plan-credits.ts); plans not named keep
+   * their default. The meter opens unseen accounts on payg's.
+   */
+  BILLING_PLAN_CREDITS: z
+    .string()
+    .default('')
+    .transform((text, ctx) => {
+      try {
+        return planCredits({ BILLING_PLAN_CREDITS: text });
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -3,8 +3,10 @@ import type { LeadRejection } from '../../schemas/generated.ts';
 import type { Decoder, Encoder } from './codec.ts';
 import { dlqMessage } from './dlq.ts';
 import type { Logger } from './logger.ts';
+import type { Admission } from './meter.ts';
 import type { RuntimeMetrics } from './metrics.ts';
 import { mapOrdered } from './ordered.ts';
+import { ORIGIN_HEADER } from './parking.ts';
 import type { BatchPhase, ExpandPhase, PhaseContext, PhaseDefinition } from './phase.ts';
 import { dlq, type PhaseResult } from './result.ts';
 import { errorMessage, type RetryPolicy, settle, untilDone } from './retry.ts';
@@ -33,6 +35,8 @@ export interface Pipeline<In, Out> {
   log: Logger;
   /** True once the service shuts down: transient retries give up instead of waiting forever. */
   stopping: () => boolean;
+  /** Runs on every decoded chunk before the phase: the inputs it holds back never reach the phase (meter.ts). */
+  admission?: Admission<In>;
 }
 
 /** The Kafka side of one batch, provided by the runner (and by unit tests). */
@@ -66,7 +70,7 @@ class Outbox<In, Out> {
     private readonly partition: number,
   ) {}
 
-  private push(topic: string, message: Message): void {
+  push(topic: string, message: Message): void {
     const list = this.pending.get(topic);
     if (list) list.push(message);
     else this.pending.set(topic, [message]);
@@ -158,18 +162,25 @@ class Outbox<In, Out> {
   }
 }
 
+/**
+ * A message the meter parked and sent back carries where it was first consumed (`leedrush-origin`):
+ * the context reports that position, so a phase that derives identity from it (standardize's ids for
+ * direct producers' leads) gives the re-admitted lead the identity it had.
+ */
 function contextFor<In, Out>(
   p: Pipeline<In, Out>,
   partition: number,
   msg: KafkaMessage,
   attempt: number,
 ): PhaseContext {
+  const origin = msg.headers?.[ORIGIN_HEADER];
+  const [originPartition, originOffset] = origin === undefined ? [] : String(origin).split(':');
   return {
     phase: p.def.name,
     topic: p.topics.input,
     baseTopic: p.topics.baseInput,
-    partition,
-    offset: msg.offset,
+    partition: originOffset === undefined ? partition : Number(originPartition),
+    offset: originOffset ?? msg.offset,
     key: msg.key,
     timestamp: msg.timestamp,
     headers: msg.headers ?? {},
@@ -191,7 +202,7 @@ export async function processBatch<In, Out>(
   const last = messages[messages.length - 1];
   if (!last) return;
   const outbox = new Outbox(p, partition);
-  const inputs = await decodeAll(p, messages, outbox);
+  const inputs = await admitAll(p, partition, await decodeAll(p, messages, outbox), outbox);
   const onRetry = (err: unknown, retry: number, waitMs: number) => {
     p.metrics.retries.inc({ kind: 'phase' });
     p.log.warn({ err: errorMessage(err), retry, waitMs, partition }, 'phase threw; retrying');
@@ -235,6 +246,30 @@ async function decodeAll<In, Out>(p: Pipeline<In, Out>, messages: KafkaMessage[]
     else outbox.poison(msg, d.reason, 'decode');
   }
   return inputs;
+}
+
+/**
+ * The admission step (a service's meter): what it holds back is parked durably before this returns, and
+ * the records it emits join the phase's output in the one produce that precedes the commit. Its Redis
+ * work is idempotent, so a failure is retried like a produce (never skipped).
+ */
+async function admitAll<In, Out>(
+  p: Pipeline<In, Out>,
+  partition: number,
+  inputs: Decoded<In>[],
+  outbox: Outbox<In, Out>,
+): Promise<Decoded<In>[]> {
+  const admission = p.admission;
+  if (!admission || inputs.length === 0) return inputs;
+  const items = inputs.map((d) => ({ ...d, ctx: contextFor(p, partition, d.msg, 0) }));
+  const outcome = await untilDone(() => admission.admit(items, partition), p.retry, p.stopping, {
+    onRetry: (err, retry, waitMs) => {
+      p.metrics.retries.inc({ kind: 'admission' });
+      p.log.warn({ err: errorMessage(err), retry, waitMs, partition }, 'admission failed; retrying');
+    },
+  });
+  for (const { topic, messages } of outcome.messages) for (const m of messages) outbox.push(topic, m);
+  return inputs.filter((_, i) => outcome.admitted[i]);
 }
 
 /** One batch being processed: what the phase runners share. */

@@ -9,16 +9,22 @@ import {
   type TopicMessages,
 } from 'kafkajs';
 import type { Registry } from 'prom-client';
-import type { LeadRejection } from '../../schemas/generated.ts';
+import type { LeadRejection, UsageEvent, WebhookEvent } from '../../schemas/generated.ts';
+import { BatchTracker } from '../lib/batch-tracker.ts';
 import type { Config } from '../lib/config.ts';
+import { CreditLedger } from '../lib/credit-ledger.ts';
 import { dlqTopicName, groupId, TOPICS, topicName } from '../lib/names.ts';
+import { DEFAULT_PLAN_ID } from '../lib/plan-credits.ts';
+import { createRedis, keyspace } from '../lib/redis.ts';
 import { coalescing } from './coalesce.ts';
 import { AvroCodec } from './codec.ts';
 import { type HealthReport, LoopHealth } from './health.ts';
 import { serveOps } from './http.ts';
 import { pollLag } from './lag.ts';
 import { createLogger, kafkaLogCreator, kafkaLogLevel, type Logger } from './logger.ts';
+import { BillingMetrics, CreditMeter, type MeterSpec } from './meter.ts';
 import { RuntimeMetrics, serviceRegistry } from './metrics.ts';
+import { ParkingLot } from './parking.ts';
 import type { PhaseDefinition } from './phase.ts';
 import { type Pipeline, type PipelineTopics, processBatch } from './pipeline.ts';
 import { registrySchemaSource } from './registry.ts';
@@ -72,8 +78,13 @@ export function recordBytes(m: Message): number {
 const byteLength = (v: Buffer | string | null | undefined): number =>
   v == null ? 0 : typeof v === 'string' ? Buffer.byteLength(v) : v.length;
 
-export interface RunOptions {
+export interface RunOptions<In = unknown> {
   config: Config;
+  /**
+   * Meter this service's input: one credit per lead before the phase, leads without credits parked
+   * and re-admitted when credits return (meter.ts). The first phase that reads leads.raw opts in.
+   */
+  meter?: MeterSpec<In>;
   /** Partitions processed at once by this instance: overlaps one batch's produce with the next's CPU work. */
   partitionsConsumedConcurrently?: number;
   /** Expanding phases send every this many routed records, then wait for the acknowledgement. */
@@ -136,7 +147,7 @@ interface Clients {
  */
 export async function runPhaseService<In, Out>(
   def: PhaseDefinition<In, Out>,
-  opts: RunOptions,
+  opts: RunOptions<In>,
 ): Promise<PhaseService> {
   const { config } = opts;
   const log = opts.log ?? createLogger(`leedrush-${def.name}`, config.LOG_LEVEL);
@@ -167,7 +178,11 @@ export async function runPhaseService<In, Out>(
   let stopping = false;
   let clients: Clients | undefined;
   let stopLag = () => {};
-  log.info({ inputs: inputTopics, output, group, port: ops.port }, 'starting');
+  let stopResuming = () => {};
+  const billing = opts.meter ? meterParts(config, registry) : undefined;
+  const usageTopic = topicName(prefix, TOPICS.usage);
+  const outboxTopic = topicName(prefix, TOPICS.webhooksOutbox);
+  log.info({ inputs: inputTopics, output, group, port: ops.port, metered: !!billing }, 'starting');
 
   const start = async (): Promise<void> => {
     const codec = new AvroCodec(registrySchemaSource(config.SCHEMA_REGISTRY_URL));
@@ -175,6 +190,17 @@ export async function runPhaseService<In, Out>(
     const rejectionEncoder = def.rejectionOf
       ? await codec.encoderFor<LeadRejection>(failed, 'LeadRejection')
       : undefined;
+    const meter =
+      opts.meter && billing
+        ? new CreditMeter<In>({
+            spec: opts.meter,
+            ...billing.parts,
+            log,
+            topics: { input: topicName(prefix, def.input.topic), usage: usageTopic, outbox: outboxTopic },
+            encodeUsage: (await codec.encoderFor<UsageEvent>(usageTopic, 'UsageEvent')).encode,
+            encodeEvent: (await codec.encoderFor<WebhookEvent>(outboxTopic, 'WebhookEvent')).encode,
+          })
+        : undefined;
     // One pipeline per input topic: its own decoder and DLQ, the same phase and outputs.
     const pipelines = new Map<string, Pipeline<In, Out>>(
       inputs.map(({ record, topics }) => [
@@ -191,6 +217,7 @@ export async function runPhaseService<In, Out>(
           metrics,
           log,
           stopping: () => stopping,
+          admission: meter,
         },
       ]),
     );
@@ -222,6 +249,7 @@ export async function runPhaseService<In, Out>(
       ...inputs.flatMap((i) => [i.topics.input, i.topics.dlq]),
       ...(output ? [output] : []),
       ...(def.rejectionOf ? [failed] : []),
+      ...(meter ? [usageTopic, outboxTopic] : []),
     ]);
     await c.producer.connect();
     await c.consumer.connect();
@@ -262,6 +290,7 @@ export async function runPhaseService<In, Out>(
     stopLag = () => {
       for (const stopOne of stops) stopOne();
     };
+    if (meter) stopResuming = meter.startResuming(shared.send, () => stopping);
     // stop() may have come while this was connecting: it found nothing running yet, so undo it here.
     if (stopping) await disconnect();
   };
@@ -339,6 +368,7 @@ export async function runPhaseService<In, Out>(
 
   const disconnect = async () => {
     stopLag();
+    stopResuming();
     const c = clients;
     clients = undefined;
     if (!c) return;
@@ -364,6 +394,7 @@ export async function runPhaseService<In, Out>(
         .stop()
         .catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'consumer stop'));
       await disconnect();
+      billing?.redis.disconnect();
       await ops.close();
       log.info('stopped');
     })();
@@ -388,6 +419,22 @@ export async function runPhaseService<In, Out>(
 
   void connectLoop();
   return { port: ops.port, metrics, log, health: () => health.report(), ready, stop };
+}
+
+/** The meter's stores: one Redis connection for the ledger, the parked leads and the batch tracker. */
+function meterParts(config: Config, registry: Registry) {
+  const redis = createRedis(config.REDIS_URL, 'leedrush-meter');
+  const key = keyspace(config.LEEDRUSH_PREFIX);
+  const credits = config.BILLING_PLAN_CREDITS[DEFAULT_PLAN_ID] ?? 0;
+  return {
+    redis,
+    parts: {
+      ledger: new CreditLedger(redis, key, { planId: DEFAULT_PLAN_ID, credits }),
+      parking: new ParkingLot(redis, key),
+      tracker: new BatchTracker(redis, key),
+      metrics: new BillingMetrics(registry),
+    },
+  };
 }
 
 async function requireTopics(admin: Admin, names: string[]): Promise<void> {

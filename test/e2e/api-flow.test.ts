@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +23,8 @@ const env = {
   METRICS_BASE_PORT: String(await freeTcpPort()),
   UPLOAD_DIR: join(workDir, 'uploads'),
   LOG_LEVEL: 'warn',
+  // The gateway verifies, and scripts/stripe-event.sh signs, Stripe's events with this secret.
+  STRIPE_WEBHOOK_SECRET: `whsec_${randomBytes(16).toString('hex')}`,
 };
 const start = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
   cwd: REPO_ROOT,
@@ -55,17 +58,19 @@ async function waitForGateway(): Promise<void> {
 }
 
 describe('the documented curl + jq client against npm start', () => {
-  it('registers, uploads, processes, polls until completed and downloads qualified leads', async () => {
+  it('registers, buys a plan, processes, downloads, tops up and downloads an invoice PDF', async () => {
     await waitForGateway();
     const out = join(workDir, 'qualified.csv');
+    const invoicePdf = join(workDir, 'invoice.pdf');
     const run = spawnSync('bash', ['scripts/api-flow.sh', 'test/fixtures/samples/leads.csv', out], {
       cwd: REPO_ROOT,
-      env: { ...env, BASE_URL: `http://127.0.0.1:${port}/api`, TIMEOUT_S: '240' },
+      env: { ...env, BASE_URL: `http://127.0.0.1:${port}/api`, TIMEOUT_S: '240', INVOICE_PDF: invoicePdf },
       encoding: 'utf8',
       timeout: 300_000,
     });
     expect(run.status, `${run.stderr}\n${log.slice(-4000)}`).toBe(0);
-    const summary = JSON.parse(run.stdout.trim().split('\n').pop() ?? '{}');
+    const [billingLine, summaryLine] = run.stdout.trim().split('\n').slice(-2);
+    const summary = JSON.parse(summaryLine ?? '{}');
     expect(summary).toMatchObject({ status: 'completed', rows_total: 202 });
     const lines = readFileSync(out, 'utf8').trim().split('\n');
     expect(lines[0]).toMatch(
@@ -74,5 +79,17 @@ describe('the documented curl + jq client against npm start', () => {
     expect(lines.length - 1).toBe(summary.rows_qualified);
     expect(summary.rows_qualified).toBeGreaterThan(0);
     for (const line of lines.slice(1)) expect(line.startsWith('QUALIFIED,')).toBe(true);
+
+    // Billing: starter's default 2,500 credits, less the leads metered, plus the 1,000 topped up.
+    const billing = JSON.parse(billingLine ?? '{}');
+    expect(billing).toMatchObject({ plan_id: 'starter', credits_total: 2500 });
+    expect(billing.total_consumed).toBeGreaterThan(0);
+    expect(billing.total_consumed).toBeLessThanOrEqual(summary.rows_total);
+    expect(billing.credits_remaining).toBeLessThan(3500);
+    expect(billing.invoices.map((i: { amount: number }) => i.amount)).toEqual([100, 99]);
+    const pdf = spawnSync('pdftotext', [invoicePdf, '-'], { encoding: 'utf8' });
+    expect(pdf.status, pdf.stderr).toBe(0);
+    expect(pdf.stdout).toContain(`Invoice ${billing.invoices[0].invoice_number}`);
+    expect(pdf.stdout).toContain('Total: 100.00 USD');
   });
 });

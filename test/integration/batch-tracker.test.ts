@@ -148,4 +148,44 @@ describe('batch tracker (real Redis)', () => {
     const final = await tracker.list(acc);
     expect(final.map((b) => b.rows_done)).toEqual([400, 400, 400, 400, 400]);
   });
+  it('pauses a running batch and resumes it to the status it had, bumping batches-rev each time', async () => {
+    const acc = 'acc_p1';
+    const batch = await tracker.create(newBatch(acc, 3), null);
+    if (!batch) throw new Error('not created');
+    await tracker.start(batch.batch_id, acc);
+    const rev = await tracker.revision(acc);
+    expect(await tracker.pause(batch.batch_id, 'acc_other')).toBe(false);
+    expect(await tracker.pause(batch.batch_id, acc)).toBe(true);
+    expect(await tracker.pause(batch.batch_id, acc)).toBe(false);
+    expect(await tracker.revision(acc)).toBe(rev + 1);
+    // rows keep being counted while paused, and do not complete it until resumed
+    await tracker.recordTerminal(batch.batch_id, acc, 0, 'qualified');
+    expect((await tracker.list(acc))[0]).toMatchObject({ status: 'paused', rows_done: 1 });
+    expect(await tracker.resume(batch.batch_id, acc)).toBe(true);
+    expect(await tracker.revision(acc)).toBe(rev + 3);
+    expect(await tracker.get(acc, batch.batch_id)).toMatchObject({ status: 'processing' });
+    await tracker.recordTerminal(batch.batch_id, acc, 1, 'qualified');
+    await tracker.recordTerminal(batch.batch_id, acc, 2, 'qualified');
+    expect(await tracker.get(acc, batch.batch_id)).toMatchObject({ status: 'completed', rows_done: 3 });
+    expect(await tracker.pause(batch.batch_id, acc)).toBe(false);
+    expect(await tracker.resume(batch.batch_id, acc)).toBe(false);
+  });
+
+  it('a paused stream batch keeps growing its total and goes back to streaming', async () => {
+    const acc = 'acc_p2';
+    await tracker.recordTerminals('stream_acc_p2', acc, [{ row: 'l1', outcome: 'qualified' }], {
+      openStream: true,
+    });
+    expect(await tracker.pause('stream_acc_p2', acc)).toBe(true);
+    await tracker.recordTerminals('stream_acc_p2', acc, [{ row: 'l2', outcome: 'qualified' }], {
+      openStream: true,
+    });
+    expect(await tracker.get(acc, 'stream_acc_p2')).toMatchObject({
+      status: 'paused',
+      rows_total: 2,
+      rows_done: 2,
+    });
+    expect(await tracker.resume('stream_acc_p2', acc)).toBe(true);
+    expect(await tracker.get(acc, 'stream_acc_p2')).toMatchObject({ status: 'streaming', rows_total: 2 });
+  });
 });

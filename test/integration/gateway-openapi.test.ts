@@ -19,9 +19,27 @@ describe('OpenAPI document and docs page', () => {
       ['/batches', 'get'],
       ['/batches/{batch_id}', 'get'],
       ['/webhooks', 'post'],
+      ['/billing/checkout', 'post'],
+      ['/billing/subscription', 'get'],
+      ['/billing/upgrade', 'post'],
+      ['/billing/downgrade', 'post'],
+      ['/billing/refund', 'post'],
+      ['/billing/invoices', 'get'],
+      ['/billing/invoices/{invoice_number}/pdf', 'get'],
+      ['/billing/topup', 'post'],
+      ['/billing/usage', 'get'],
+      ['/billing/stripe-webhook', 'post'],
     ] as const) {
       expect(doc.paths[path]?.[method], `${method} ${path}`).toBeDefined();
     }
+    // billing documents its conflicts and the public, signed receiver
+    const refund = doc.paths['/billing/refund']?.post as { responses: Record<string, unknown> };
+    expect(Object.keys(refund.responses)).toEqual(
+      expect.arrayContaining(['201', '400', '401', '404', '409']),
+    );
+    const receiver = doc.paths['/billing/stripe-webhook']?.post as { security?: unknown; responses: object };
+    expect(receiver.security).toBeUndefined();
+    expect(Object.keys(receiver.responses)).toEqual(expect.arrayContaining(['200', '400']));
     // the validator's constraint shows in the document
     const register = doc.paths['/auth/register']?.post as {
       requestBody: {

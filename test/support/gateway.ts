@@ -17,26 +17,59 @@ import { createDeps } from '../../gateway/deps.ts';
 import type { ScoredLead } from '../../schemas/generated.ts';
 import { type Config, loadConfig } from '../../services/lib/config.ts';
 import { cleanupIsolated, isolatedConfig } from './isolated.ts';
+import { PLENTY_OF_CREDITS } from './services.ts';
 
 export async function testGateway(label: string, env: Record<string, string> = {}) {
   const uploadDir = mkdtempSync(join(tmpdir(), `leedrush-${label}-`));
-  const config = await isolatedConfig(label, GatewayConfig, {
+  const config = await isolatedConfig(label, GatewayConfig, gatewayEnv(uploadDir, env));
+  const gateway = await gatewayApp(config);
+  return {
+    ...gateway,
+    async close(): Promise<void> {
+      const keys = await gateway.deps.redis.keys(`${config.LEEDRUSH_PREFIX}:*`);
+      if (keys.length) await gateway.deps.redis.del(...keys);
+      await gateway.disconnect();
+      rmSync(uploadDir, { recursive: true, force: true });
+      await cleanupIsolated(config);
+    },
+  };
+}
+
+function gatewayEnv(uploadDir: string, env: Record<string, string | undefined>) {
+  return {
     ...process.env,
     JWT_SECRET: randomBytes(32).toString('hex'),
     LOG_LEVEL: 'silent',
     UPLOAD_DIR: uploadDir,
+    BILLING_PLAN_CREDITS: PLENTY_OF_CREDITS,
     ...env,
-  });
+  };
+}
+
+/**
+ * A gateway on a prefix someone else set up and cleans up (a pipeline run's): its requests see that
+ * prefix's batches, ledger and ClickHouse database. `disconnect()` closes only its own connections.
+ */
+export async function gatewayOnPrefix(base: Config, uploadDir: string, env: Record<string, string> = {}) {
+  return gatewayApp(
+    loadConfig(
+      GatewayConfig,
+      gatewayEnv(uploadDir, {
+        ...env,
+        LEEDRUSH_PREFIX: base.LEEDRUSH_PREFIX,
+        CLICKHOUSE_DATABASE: base.CLICKHOUSE_DATABASE,
+      }),
+    ),
+  );
+}
+
+async function gatewayApp(config: GatewayConfig) {
   const deps = await createDeps(config);
   const { app } = createApp(deps);
 
-  async function close(): Promise<void> {
-    const keys = await deps.redis.keys(`${config.LEEDRUSH_PREFIX}:*`);
-    if (keys.length) await deps.redis.del(...keys);
+  async function disconnect(): Promise<void> {
     deps.redis.disconnect();
     await deps.publisher.disconnect();
-    rmSync(uploadDir, { recursive: true, force: true });
-    await cleanupIsolated(config);
   }
 
   function json(method: string, path: string, body?: unknown, token?: string) {
@@ -73,7 +106,7 @@ export async function testGateway(label: string, env: Record<string, string> = {
     });
   }
 
-  return { app, config, deps, close, json, signUp, upload };
+  return { app, config, deps, disconnect, json, signUp, upload };
 }
 
 /**

@@ -30,6 +30,12 @@ export interface StartOptions {
   entry?: string;
 }
 
+/**
+ * Credits of the default plan in test harnesses: far more than any test pushes, so the meter never
+ * pauses a test that is not about billing (billing tests set their own small numbers).
+ */
+export const PLENTY_OF_CREDITS = 'payg=1000000000';
+
 /** The environment of a service on an isolated prefix: its topics, groups, subjects and database. */
 export function serviceEnv(config: Config, extra: Record<string, string> = {}): Record<string, string> {
   return {
@@ -37,6 +43,7 @@ export function serviceEnv(config: Config, extra: Record<string, string> = {}): 
     CLICKHOUSE_DATABASE: config.CLICKHOUSE_DATABASE,
     LOG_LEVEL: 'warn',
     KAFKAJS_NO_PARTITIONER_WARNING: '1',
+    BILLING_PLAN_CREDITS: PLENTY_OF_CREDITS,
     ...extra,
   };
 }

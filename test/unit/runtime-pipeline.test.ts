@@ -109,6 +109,40 @@ describe('processBatch', () => {
     expect(m.events).toEqual(['send out:60', 'commit 159']);
   });
 
+  it('runs the admission step first: held-back inputs skip the phase, its records join the one send, re-admitted messages report their origin', async () => {
+    const seen: string[] = [];
+    const def: PhaseDefinition<RawLead, RawLead> = {
+      ...echo(false),
+      phase: (lead, ctx) => {
+        seen.push(`${lead.row_index}@${ctx.partition}:${ctx.offset}`);
+        return ok(lead);
+      },
+    };
+    const admittedAt: string[] = [];
+    const p: Pipeline<RawLead, RawLead> = {
+      ...(await pipelineFor(def)),
+      admission: {
+        admit: async (items) => {
+          admittedAt.push(...items.map((i) => `${i.ctx.partition}:${i.ctx.offset}`));
+          return {
+            admitted: items.map((i) => (i.input.row_index ?? 0) % 2 === 0),
+            messages: [{ topic: 'usage', messages: [{ key: 'acc', value: Buffer.from('movement') }] }],
+          };
+        },
+      },
+    };
+    const m = memoryIo();
+    const msgs = messages(Array.from({ length: 4 }, (_, i) => rawLead(i)));
+    (msgs[2] as KafkaMessage).headers = {
+      'leedrush-origin': Buffer.from('5:42'),
+      'leedrush-readmit': Buffer.from('1'),
+    };
+    await processBatch(p, { partition: 1, messages: msgs }, m.io);
+    expect(admittedAt).toEqual(['1:100', '1:101', '5:42', '1:103']);
+    expect(seen).toEqual(['0@1:100', '2@5:42']);
+    expect(m.events).toEqual(['send usage:1,out:2', 'commit 103']);
+  });
+
   it('routes ok, reject, dlq and drop, and counts them only after the send', async () => {
     const def: PhaseDefinition<RawLead, RawLead> = {
       ...echo(false),
