@@ -85,7 +85,7 @@ async function embeddedOutcomes(): Promise<Map<number, Outcome>> {
       cache_level: l.enrichment.cache_level,
     });
   }
-  expect(result.enrichment.source.kind).toBe('sandbox');
+  expect(result.enrichment.mode.kind).toBe('sandbox');
   expect(result.enrichment.spend.calls).toBeGreaterThan(0);
   return out;
 }

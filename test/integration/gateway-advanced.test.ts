@@ -84,7 +84,14 @@ const providerRequests = () =>
 
 describe('GET /api/v1/cache/stats', () => {
   it('reports exactly the hits, misses, similarity matches and savings of the lookups made', async () => {
-    const opts = { l1Max: 100, l1TtlMs: 60_000, l2TtlS: 60, similarityThreshold: 0.8, statsFlushMs: 60_000 };
+    const opts = {
+      origin: 'sandbox' as const,
+      l1Max: 100,
+      l1TtlMs: 60_000,
+      l2TtlS: 60,
+      similarityThreshold: 0.8,
+      statsFlushMs: 60_000,
+    };
     const writer = new EnrichmentCache(gw.deps.redis, gw.deps.key, opts);
     const reader = new EnrichmentCache(gw.deps.redis, gw.deps.key, opts);
     const record = {
