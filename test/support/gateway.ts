@@ -105,6 +105,12 @@ export function scoredLead(accountId: string, batchId: string, i: number): Score
       cluster_size: 1,
       filled_from: {},
     },
-    score: { status, score: 90 - (i % 90), reasons: [{ factor: 'seniority', contribution: 30 }] },
+    score: {
+      status,
+      score: 90 - (i % 90),
+      reasons: [{ factor: 'seniority', contribution: 30 }],
+      coverage: 0.8333,
+      missing: ['company_size'],
+    },
   };
 }
