@@ -65,8 +65,7 @@ export function buildLeadObject(f: LeadFacts) {
           : f.inputCompanyName !== null
             ? 'input'
             : null,
-      title_normalized:
-        f.inputTitle !== null ? 'input' : sourceOf('person_title', f.enrichedTitle !== null),
+      title_normalized: f.inputTitle !== null ? 'input' : sourceOf('person_title', f.enrichedTitle !== null),
       signals: sourceOf('signals', f.signals.length > 0),
       technologies: sourceOf('technologies', f.technologies.length > 0),
     },
