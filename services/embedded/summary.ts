@@ -1,3 +1,4 @@
+import type { ScoredLead } from '../../schemas/generated.ts';
 import type { PipelineResult } from './pipeline.ts';
 
 export interface Summary {
@@ -47,6 +48,7 @@ export function summaryLines(s: Summary, ctx: { result: PipelineResult; out: str
     ...table.map(([k, v]) => `  ${k.padEnd(width)}  ${v.padStart(8)}`),
     '',
     `enrichment: ${enrichmentLine(ctx.result.enrichment)}`,
+    `evidence: ${evidenceLine(ctx.result.leads)}`,
     dns.reachable
       ? `dns: resolvers ${servers}`
       : `dns: resolver ${servers} unreachable for Internet names (${dns.reason}): email domains not checked, email_status unknown`,
@@ -64,4 +66,15 @@ function enrichmentLine({ mode, spend }: PipelineResult['enrichment']): string {
     case 'none':
       return "no provider keys set, no provider asked: the leads' own values and DNS technographics only (set provider keys for live enrichment; --sandbox for invented test data)";
   }
+}
+
+/** How much of the scores' input was known, and which inputs were missing most often. */
+function evidenceLine(leads: ScoredLead[]): string {
+  if (leads.length === 0) return 'no lead scored';
+  const coverage = leads.reduce((sum, l) => sum + (l.score.coverage ?? 0), 0) / leads.length;
+  const missing = new Map<string, number>();
+  for (const l of leads) for (const f of l.score.missing) missing.set(f, (missing.get(f) ?? 0) + 1);
+  const most = [...missing].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  const named = most.length ? most.map(([f, n]) => `${f} ${n}`).join(', ') : 'none';
+  return `mean coverage ${(coverage * 100).toFixed(1)} % of the scoring weight; leads missing an input: ${named} (an unknown input earns no fit, an unchecked email 0.35: services/score/README.md)`;
 }
