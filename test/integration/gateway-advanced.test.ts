@@ -215,7 +215,7 @@ describe('GET /api/v1/validation/multi-source', () => {
       agreement_score: expect.closeTo(w.clearbit / (w.clearbit + w.snov), 12),
       sources: 1,
     });
-    expect((body.sources as Record<string, Json>).snov_io?.agreement).toBe(false);
+    expect((body.sources as Record<string, Json>)['sandbox:snov_io']?.agreement).toBe(false);
     expect((body.sources as Record<string, Json>)['sandbox:snov_io']?.fields_provided).toContain('title');
     expect((body.lead as Json).title).toBe(truePerson(disagreeing).title);
   });

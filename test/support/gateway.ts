@@ -93,7 +93,11 @@ export function scoredLead(accountId: string, batchId: string, i: number): Score
       company_name: 'Acme',
       domain: 'acme.io',
     },
-    enrichment: { signals: ['Series B'], technologies: ['AWS', 'Salesforce'] },
+    enrichment: {
+      signals: ['Series B'],
+      technologies: ['AWS', 'Salesforce'],
+      field_sources: { company_name: 'input', signals: 'clearbit', technologies: 'sandbox:apollo_io' },
+    },
   });
   const status = RESULT_STATUSES[i % 4] as (typeof RESULT_STATUSES)[number];
   return {
