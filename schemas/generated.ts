@@ -119,7 +119,7 @@ export interface Enrichment {
   technologies: Array<string>;
   person_title: null | string;
   person_linkedin: null | string;
-  /** field name -> provider (apollo | clearbit | hunter | snov | dns | input) */
+  /** field name -> where its value came from: input | dns | apollo_io | clearbit | hunter_io | snov_io | sandbox:<provider> (invented by the provider sandbox); see services/lib/provenance.ts */
   field_sources: Record<string, string>;
   confidence: number;
   multi_source: boolean;
@@ -162,6 +162,10 @@ export interface Score {
   status: string;
   score: number;
   reasons: Array<ScoreReason>;
+  /** Evidence: the share (0..1) of the profile's active weight whose input was known; null when scored before coverage was measured. */
+  coverage: null | number;
+  /** Active factors whose input was unknown (they contributed nothing), in factor order. */
+  missing: Array<string>;
 }
 
 export interface ScoreReason {

@@ -9,11 +9,15 @@ import {
   neutralizeCell,
 } from '../../services/lib/lead-object.ts';
 
-/** The `leads` columns a lead object is built from (topology/clickhouse/001_initial.sql). */
+/** The `leads` columns a lead object is built from (topology/clickhouse/001_initial.sql, 002_*). */
 interface StoredLead {
   status: string;
   score: number;
   reasons_json: string;
+  /** Null for a lead stored before the column existed. */
+  score_coverage: number | null;
+  score_missing: string[];
+  field_sources_json: string;
   enriched_company_name: string | null;
   company_name: string | null;
   domain: string | null;
@@ -39,12 +43,17 @@ function fromStored(r: StoredLead): LeadObject {
     status: r.status,
     score: r.score,
     reasons: JSON.parse(r.reasons_json),
-    companyName: r.enriched_company_name ?? r.company_name,
+    coverage: r.score_coverage,
+    missing: r.score_missing,
+    enrichedCompanyName: r.enriched_company_name,
+    inputCompanyName: r.company_name,
     domain: r.domain,
     signals: r.signals,
     technologies: r.technologies,
     fullName: r.full_name,
-    title: r.title_normalized ?? r.enriched_title,
+    inputTitle: r.title_normalized,
+    enrichedTitle: r.enriched_title,
+    fieldSources: JSON.parse(r.field_sources_json),
     email: r.email,
     emailStatus: r.email_status,
     phoneE164: r.phone_e164,
@@ -68,7 +77,8 @@ export async function* storedLeads(
 ): AsyncGenerator<LeadObject[]> {
   const statusFilter = includeAll ? sql`` : sql`AND status = 'QUALIFIED'`;
   const result = await ch.query({
-    query: sql`SELECT status, score, reasons_json, enriched_company_name, company_name, domain, signals,
+    query: sql`SELECT status, score, reasons_json, score_coverage, score_missing, field_sources_json,
+        enriched_company_name, company_name, domain, signals,
         technologies, full_name, title_normalized, enriched_title, email, email_status, phone_e164,
         phone_status, dedup_confidence, lead_id, row_index, is_duplicate, survivor_id
       FROM leads FINAL

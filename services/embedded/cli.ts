@@ -9,7 +9,7 @@ import { createProgress } from './progress.ts';
 import { embeddedSettings } from './settings.ts';
 import { summarize, summaryLines } from './summary.ts';
 
-const USAGE = `Usage: leedrush run <file> [--out FILE] [--format csv|json] [--include all]
+const USAGE = `Usage: leedrush run <file> [--out FILE] [--format csv|json] [--include all] [--sandbox]
 
 Runs the whole pipeline (ingest, standardize, verify, enrich, dedupe, score) on a CSV, JSON or NDJSON
 lead file in this process: no Kafka, ClickHouse or Redis.
@@ -18,10 +18,15 @@ Options:
   --out FILE        where to write the leads (default: qualified.csv or qualified.json)
   --format FORMAT   csv (default) or json (an array of lead objects)
   --include all     every scored lead with its status, not only the QUALIFIED ones
+  --sandbox         enrich from the provider sandbox started in this process: invented, deterministic
+                    data for tests and benchmarks, every value labelled sandbox:<provider>
+                    (ENRICH_SANDBOX=1 does the same)
   -h, --help        this help
 
 Enrichment: the providers whose keys are set (APOLLO_API_KEY, CLEARBIT_API_KEY, HUNTER_API_KEY,
-SNOV_CLIENT_ID + SNOV_CLIENT_SECRET), else the provider sandbox, started in this process for the run.
+SNOV_CLIENT_ID + SNOV_CLIENT_SECRET); without any, no provider is asked and leads are scored on their
+own values and DNS technographics. Every enriched value names its source (input, dns, the provider,
+or sandbox:<provider>), and every score its evidence coverage and missing inputs.
 
 Environment: DNS_SERVERS (default: the system resolvers), DNS_TIMEOUT_MS (default 1500), DNS_CANARY
 (a name the resolvers must answer, default com), EMBEDDED_CONCURRENCY (default 32), and the enrich
@@ -36,6 +41,7 @@ interface RunArgs {
   out: string;
   format: 'csv' | 'json';
   includeAll: boolean;
+  sandbox: boolean;
 }
 
 function parseRun(argv: string[]): RunArgs | 'help' {
@@ -46,6 +52,7 @@ function parseRun(argv: string[]): RunArgs | 'help' {
       out: { type: 'string' },
       format: { type: 'string', default: 'csv' },
       include: { type: 'string' },
+      sandbox: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -59,7 +66,13 @@ function parseRun(argv: string[]): RunArgs | 'help' {
     throw new UsageError(`--format must be csv or json, not ${format}`);
   if (values.include !== undefined && values.include !== 'all')
     throw new UsageError(`--include takes only "all", not ${values.include}`);
-  return { file, out: values.out ?? `qualified.${format}`, format, includeAll: values.include === 'all' };
+  return {
+    file,
+    out: values.out ?? `qualified.${format}`,
+    format,
+    includeAll: values.include === 'all',
+    sandbox: values.sandbox === true,
+  };
 }
 
 function render(result: PipelineResult, args: RunArgs): string {
@@ -95,6 +108,7 @@ export async function main(argv: string[]): Promise<number> {
     result = await runPipeline(args.file, {
       settings,
       profile: defaultProfile(),
+      sandbox: args.sandbox,
       onProgress: (done, total) => progress.update(done, total),
     });
   } catch (err) {

@@ -1,16 +1,13 @@
 import type { EnrichedLead, VerifiedLead } from '../../schemas/generated.ts';
 import { createEnrichContext, type EnrichContext } from '../enrich/context.ts';
 import { toLeadInput } from '../enrich/phase.ts';
-import { type RunningSandbox, sandboxEnv, startSandbox } from '../enrich/sandbox/server.ts';
+import type { ProviderMode } from '../enrich/provider-mode.ts';
+import { type RunningSandbox, startSandbox } from '../enrich/sandbox/server.ts';
 import { DnsTechnographics } from '../enrich/technographics.ts';
-import type { ProviderName } from '../enrich/types.ts';
 import { TOPICS } from '../lib/names.ts';
 import { definePhase } from '../runtime/phase.ts';
 import { ok } from '../runtime/result.ts';
-import { configuredProviders, type EmbeddedSettings } from './settings.ts';
-
-/** Where embedded mode's enrichment comes from, as its summary reports it. */
-export type EnrichmentSource = { kind: 'sandbox'; url: string } | { kind: 'live'; providers: ProviderName[] };
+import type { EmbeddedSettings } from './settings.ts';
 
 /** What enrichment cost in a run: HTTP attempts to providers (retries included) and USD billed. */
 export interface EnrichmentSpend {
@@ -19,7 +16,8 @@ export interface EnrichmentSpend {
 }
 
 export interface EmbeddedEnrichment {
-  source: EnrichmentSource;
+  /** Where enrichment came from, as the summary reports it. */
+  mode: ProviderMode;
   spend: EnrichmentSpend;
   /** Phase 4 of the embedded chain: leads.verified → leads.enriched with the real enricher. */
   phase: ReturnType<typeof embeddedEnrichPhase>;
@@ -37,17 +35,20 @@ const SANDBOX_RATES = {
 
 /**
  * The enrich service's Enricher, provider adapters and waterfall, with its caches and rate limits in
- * this process. Providers with keys in the environment are called live; without any key, the provider
- * sandbox is started on a free 127.0.0.1 port for the run and the adapters are pointed at it.
+ * this process, asking what provider-mode.ts selects: the providers with real keys in the environment,
+ * or none. With `sandbox` (`--sandbox`, or ENRICH_SANDBOX on) the provider sandbox is started on a free
+ * 127.0.0.1 port for the run and every provider value is labelled `sandbox:<provider>`.
  * `dnsReachable` false: no DNS technographics (the resolver cannot answer for real domains).
  */
 export async function openEnrichment(
   settings: EmbeddedSettings,
   dnsReachable: boolean,
+  sandbox: boolean,
 ): Promise<EmbeddedEnrichment> {
-  const live = configuredProviders(settings);
-  const sandbox: RunningSandbox | null = live.length === 0 ? await startSandbox() : null;
-  const cfg = sandbox ? { ...settings, ...sandboxEnv(sandbox.url), ...SANDBOX_RATES } : settings;
+  const running: RunningSandbox | null = sandbox || settings.ENRICH_SANDBOX ? await startSandbox() : null;
+  const cfg = running
+    ? { ...settings, ...SANDBOX_RATES, ENRICH_SANDBOX: true, ENRICH_SANDBOX_URL: running.url }
+    : settings;
   const dns = dnsReachable
     ? new DnsTechnographics({
         servers: settings.DNS_SERVERS,
@@ -55,15 +56,15 @@ export async function openEnrichment(
         tries: settings.DNS_TRIES,
       })
     : null;
-  const ctx = createEnrichContext(cfg, null, { dns, providers: sandbox ? undefined : live });
+  const ctx = createEnrichContext(cfg, null, { dns });
   const spend: EnrichmentSpend = { calls: 0, cost_usd: 0 };
   return {
-    source: sandbox ? { kind: 'sandbox', url: sandbox.url } : { kind: 'live', providers: live },
+    mode: ctx.mode,
     spend,
     phase: embeddedEnrichPhase(ctx, spend),
     close: async () => {
       await ctx.close();
-      await sandbox?.close();
+      await running?.close();
     },
   };
 }

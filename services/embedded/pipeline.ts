@@ -10,6 +10,7 @@ import type {
 } from '../../schemas/generated.ts';
 import { DEFAULT_SETTINGS } from '../dedupe/config.ts';
 import { resolveBatch } from '../dedupe/resolve.ts';
+import type { ProviderMode } from '../enrich/provider-mode.ts';
 import { rawLeadOf } from '../ingest/phase.ts';
 import { openUpload } from '../ingest/reader/index.ts';
 import { UPLOAD_READ_CHUNK } from '../lib/upload-store.ts';
@@ -20,7 +21,7 @@ import { standardizePhase } from '../standardize/phase.ts';
 import { createVerifyContext } from '../verify/context.ts';
 import { verifyPhase } from '../verify/phase.ts';
 import { type DnsReach, probeDns, unreachableDns } from './dns.ts';
-import { type EnrichmentSource, type EnrichmentSpend, openEnrichment } from './enrichment.ts';
+import { type EnrichmentSpend, openEnrichment } from './enrichment.ts';
 import type { EmbeddedSettings } from './settings.ts';
 
 /** The batch a local file stands for: lead ids are `local:<row_index>`. */
@@ -42,12 +43,14 @@ export interface PipelineResult {
   leads: ScoredLead[];
   failures: Failure[];
   dns: DnsReach;
-  enrichment: { source: EnrichmentSource; spend: EnrichmentSpend };
+  enrichment: { mode: ProviderMode; spend: EnrichmentSpend };
 }
 
 export interface PipelineOptions {
   settings: EmbeddedSettings;
   profile: IcpProfile;
+  /** Enrich from the provider sandbox (invented data, for tests and benchmarks): `--sandbox`. */
+  sandbox?: boolean;
   /** Called as rows finish the per-lead phases. */
   onProgress?: (done: number, total: number) => void;
   now?: () => number;
@@ -92,7 +95,7 @@ export async function runPipeline(path: string, options: PipelineOptions): Promi
 
   const dns = await probeDns(settings.DNS_SERVERS, settings.DNS_TIMEOUT_MS, settings.DNS_CANARY);
   const verify = createVerifyContext(settings, null, dns.reachable ? {} : { dns: unreachableDns });
-  const enrichment = await openEnrichment(settings, dns.reachable);
+  const enrichment = await openEnrichment(settings, dns.reachable, options.sandbox ?? false);
   try {
     const chain = [standardizePhase, verifyPhase(verify), enrichment.phase];
     const enriched = await enrichAll(
@@ -106,8 +109,8 @@ export async function runPipeline(path: string, options: PipelineOptions): Promi
     const scored = await runEmbedded<ScoredLead>([scorePhase({ profileOf: async () => profile })], deduped);
     failures.push(...scored.errors.map(errorFailure));
     failures.sort((a, b) => a.row_index - b.row_index);
-    const { source, spend } = enrichment;
-    return { rows, leads: scored.outputs, failures, dns, enrichment: { source, spend } };
+    const { mode, spend } = enrichment;
+    return { rows, leads: scored.outputs, failures, dns, enrichment: { mode, spend } };
   } finally {
     await enrichment.close();
   }

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { EnrichConfig } from '../enrich/config.ts';
-import { PROVIDERS, type ProviderName } from '../enrich/types.ts';
 import { VerifyConfig } from '../verify/config.ts';
 
 /**
@@ -26,15 +25,4 @@ export type EmbeddedSettings = z.infer<typeof EmbeddedSettings>;
 export function embeddedSettings(env: Record<string, string | undefined> = process.env): EmbeddedSettings {
   const set = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   return EmbeddedSettings.parse(set);
-}
-
-/** Providers with credentials in the environment (Snov needs its client id and secret). */
-export function configuredProviders(s: EmbeddedSettings): ProviderName[] {
-  const keys: Record<ProviderName, boolean> = {
-    apollo: s.APOLLO_API_KEY !== '',
-    clearbit: s.CLEARBIT_API_KEY !== '',
-    hunter: s.HUNTER_API_KEY !== '',
-    snov: s.SNOV_CLIENT_ID !== '' && s.SNOV_CLIENT_SECRET !== '',
-  };
-  return PROVIDERS.filter((p) => keys[p]);
 }

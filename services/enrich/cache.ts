@@ -39,6 +39,7 @@ export interface CachedRecord {
 export type EmailKind = 'verdict' | 'person' | 'multi';
 
 export type HitLevel = 'l1' | 'l2' | 'similarity';
+export type CacheOrigin = 'live' | 'sandbox';
 export interface CacheHit {
   level: HitLevel;
   record: CachedRecord;
@@ -48,6 +49,11 @@ export interface CacheHit {
 }
 
 export interface CacheOptions {
+  /**
+   * Whose answers the entries hold: `live` (real providers) or `sandbox` (invented ones). Each origin has
+   * its own entries and similarity index, so a sandbox answer is never served as a real one.
+   */
+  origin: CacheOrigin;
   l1Max: number;
   l1TtlMs: number;
   l2TtlS: number;
@@ -127,14 +133,20 @@ export interface IndexEntry {
   member: string;
 }
 
-/** The services' store: one Redis shared by every instance. */
+/**
+ * The services' store: one Redis shared by every instance. Entries and the similarity index live under
+ * `<ns>:enrich:<origin>:` (entries written before origins existed, `<ns>:enrich:company:…`, are of
+ * unknown origin and no longer read); the counters are the cluster's, one hash.
+ */
 export class RedisCacheStore implements CacheStore {
   constructor(
     private readonly redis: Redis,
     private readonly key: (...parts: string[]) => string,
+    private readonly origin: CacheOrigin,
   ) {}
 
-  #entry = (key: string) => this.key('enrich', ...key.split(':'));
+  #entry = (key: string) => this.key('enrich', this.origin, ...key.split(':'));
+  #index = (bucket: string) => this.key('enrich', this.origin, 'simidx', bucket);
   #stats = () => this.key('enrich', 'cache', 'stats');
 
   get(key: string): Promise<string | null> {
@@ -144,13 +156,13 @@ export class RedisCacheStore implements CacheStore {
   async set(key: string, value: string, ttlS: number, index?: IndexEntry): Promise<void> {
     // A pipeline, not MULTI: the entry and its index line need no atomicity, only one round trip.
     const writes = this.redis.pipeline().set(this.#entry(key), value, 'EX', ttlS);
-    if (index) writes.zadd(this.key('enrich', 'simidx', index.bucket), index.score, index.member);
+    if (index) writes.zadd(this.#index(index.bucket), index.score, index.member);
     await writes.exec();
   }
 
   range(bucket: string, min: number, max: number, limit: number): Promise<string[]> {
     const top = max === Number.POSITIVE_INFINITY ? '+inf' : max;
-    return this.redis.zrangebyscore(this.key('enrich', 'simidx', bucket), min, top, 'LIMIT', 0, limit);
+    return this.redis.zrangebyscore(this.#index(bucket), min, top, 'LIMIT', 0, limit);
   }
 
   async addCounters(counts: ReadonlyArray<readonly [Counter, number]>): Promise<void> {
@@ -213,7 +225,7 @@ export class EnrichmentCache {
     key: (...parts: string[]) => string,
     private readonly opts: CacheOptions,
   ) {
-    this.#store = redis ? new RedisCacheStore(redis, key) : new MemoryCacheStore();
+    this.#store = redis ? new RedisCacheStore(redis, key, opts.origin) : new MemoryCacheStore();
     this.#l1 = new LRUCache({ max: opts.l1Max, ttl: opts.l1TtlMs });
     this.#timer = setInterval(() => void this.flush().catch(() => {}), opts.statsFlushMs ?? 1_000);
     this.#timer.unref();

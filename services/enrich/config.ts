@@ -35,6 +35,14 @@ export const EnrichConfig = BaseConfig.extend({
   SNOV_BASE_URL: url('https://api.snov.io'),
   SNOV_CLIENT_ID: z.string().default(''),
   SNOV_CLIENT_SECRET: z.string().default(''),
+  /**
+   * Opt-in for the sandbox providers (services/enrich/sandbox): invented, deterministic answers for tests
+   * and benchmarks. Off by default: without real keys nothing is asked, and no invented value reaches a
+   * lead (provider-mode.ts). Every value the sandbox supplies is labelled `sandbox:<provider>`.
+   */
+  ENRICH_SANDBOX: z.stringbool().default(false),
+  /** Where the sandbox answers when ENRICH_SANDBOX is on (the local stack's `sandbox` component). */
+  ENRICH_SANDBOX_URL: url('http://127.0.0.1:12080'),
 
   ENRICH_TIMEOUT_MS: int(5_000),
   ENRICH_MAX_RETRIES: int(3),

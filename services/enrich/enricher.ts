@@ -6,6 +6,7 @@
  * Multi-source validation asks every provider at once and scores their agreement (consensus.ts).
  */
 import type { Enrichment } from '../../schemas/generated.ts';
+import { providerLabel } from '../lib/provenance.ts';
 import {
   type CachedRecord,
   type CacheHit,
@@ -65,6 +66,8 @@ export interface EnricherOptions extends WaterfallOptions {
   /** Confidence given to a value the lead itself carried, and to DNS findings. */
   inputReliability: number;
   dnsReliability: number;
+  /** The adapters talk to the sandbox: every provider value is labelled `sandbox:<provider>`. */
+  sandbox: boolean;
 }
 
 /** The multi-source response of API.md. */
@@ -81,14 +84,6 @@ export interface MultiSourceResult {
   sources: Record<string, { agreement: boolean; confidence: number; fields_provided: string[] }>;
   consensus: Record<string, { agreement_score: number; sources: number }>;
 }
-
-/** Provider names as the public API spells them. */
-export const API_SOURCE_NAME: Record<ProviderName, string> = {
-  apollo: 'apollo_io',
-  clearbit: 'clearbit',
-  hunter: 'hunter_io',
-  snov: 'snov_io',
-};
 
 const LEVEL_RANK: Record<HitLevel, number> = { l1: 0, l2: 1, similarity: 2 };
 
@@ -278,7 +273,7 @@ export class Enricher {
       answers.filter((a) => Object.keys(a.fields).length > 0),
       this.opts.reliability,
     );
-    const result = toMultiSourceResponse(address, consensus);
+    const result = toMultiSourceResponse(address, consensus, this.opts.sandbox);
     const spent = answers.reduce(
       (s, a) => ({ calls: s.calls + a.spent.calls, cost_usd: s.cost_usd + a.spent.cost_usd }),
       { calls: 0, cost_usd: 0 },
@@ -340,7 +335,7 @@ export class Enricher {
     const fieldSources: Record<string, string> = {};
     for (const [field, name] of Object.entries(ENRICHMENT_NAME) as [Field, string][]) {
       const source = r.sources[field];
-      if (source) fieldSources[name] = source;
+      if (source) fieldSources[name] = this.#label(source);
     }
     return {
       company_name: s('company'),
@@ -356,6 +351,13 @@ export class Enricher {
       multi_source: false,
       cache_level: level,
     };
+  }
+
+  /** The provenance label of an internal source (services/lib/provenance.ts). */
+  #label(source: string): string {
+    return source === 'input' || source === 'dns'
+      ? source
+      : providerLabel(source as ProviderName, this.opts.sandbox);
   }
 
   /**
@@ -448,14 +450,15 @@ function cacheLevel(hits: CacheHit[], calls: number): CacheLevel {
   return best ? best.level : 'none';
 }
 
-export function toMultiSourceResponse(email: string, c: Consensus): MultiSourceResult {
+/** `sandbox`: the answers came from the sandbox, so each source is named `sandbox:<provider>`. */
+export function toMultiSourceResponse(email: string, c: Consensus, sandbox = false): MultiSourceResult {
   const text = (f: Field) => {
     const v = c.fields[f]?.value;
     return v === undefined ? null : String(v);
   };
   const sources: MultiSourceResult['sources'] = {};
   for (const [provider, summary] of Object.entries(c.per_source)) {
-    sources[API_SOURCE_NAME[provider as ProviderName]] = summary;
+    sources[providerLabel(provider as ProviderName, sandbox)] = summary;
   }
   const consensus: MultiSourceResult['consensus'] = {};
   for (const field of LEAD_FIELDS) {

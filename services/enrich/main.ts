@@ -5,19 +5,20 @@ import { loadConfigOrExit } from '../lib/config.ts';
 import { createRedis, keyspace } from '../lib/redis.ts';
 import { createLogger, runPhaseService, serviceRegistry } from '../runtime/index.ts';
 import { AttributedCallLog, CallLogWriter } from './call-log-writer.ts';
-import { EnrichConfig, type EnrichSettings } from './config.ts';
+import { EnrichConfig } from './config.ts';
 import { createEnrichContext } from './context.ts';
 import { EnrichMetrics } from './metrics.ts';
 import { enrichPhase } from './phase.ts';
 import { PredictiveCounters } from './predictive/counters.ts';
 import { PreEnrichQueue } from './predictive/queue.ts';
 import { PredictiveWatcher } from './predictive/watcher.ts';
-import { SANDBOX_KEYS, sandboxEnv } from './sandbox/server.ts';
+import { describeMode } from './provider-mode.ts';
 
 /**
  * The enrich service: leads.verified → leads.enriched. Provider calls go to ClickHouse `enrichment_calls`;
- * per-batch figures to Redis (BatchMetrics). Without any provider key it talks to the sandbox providers
- * (the local stack runs them), and says so at startup.
+ * per-batch figures to Redis (BatchMetrics). It asks the providers with real keys; the sandbox providers
+ * (the local stack runs them) only with ENRICH_SANDBOX on; with neither, none (provider-mode.ts). The
+ * startup log says which.
  */
 const EnrichServiceConfig = EnrichConfig.extend({
   /**
@@ -28,8 +29,6 @@ const EnrichServiceConfig = EnrichConfig.extend({
    * collections), so 6 x 64. The shared rate limiter, not this, bounds provider rates.
    */
   ENRICH_PARTITIONS_CONCURRENTLY: z.coerce.number().int().min(1).default(6),
-  /** Where the sandbox providers answer when no provider key is configured. */
-  ENRICH_SANDBOX_URL: z.url().default('http://127.0.0.1:12080'),
   CALL_LOG_FLUSH_MS: z.coerce.number().int().min(10).default(1_000),
   CALL_LOG_FLUSH_ROWS: z.coerce.number().int().min(1).default(1_000),
   CALL_LOG_MAX_PENDING: z.coerce.number().int().min(1).default(100_000),
@@ -41,44 +40,13 @@ const EnrichServiceConfig = EnrichConfig.extend({
   PREDICTIVE_RECOVER_MS: z.coerce.number().int().min(100).default(30_000),
 });
 
-type ProviderMode = { mode: 'live'; providers: string[] } | { mode: 'sandbox'; url: string };
-
-/** Real keys → live providers; sandbox keys (the stack's .stack/env) or no key at all → the sandbox. */
-function chooseProviders(cfg: EnrichSettings & { ENRICH_SANDBOX_URL: string }): {
-  settings: EnrichSettings;
-  mode: ProviderMode;
-} {
-  const keys = {
-    apollo: cfg.APOLLO_API_KEY,
-    clearbit: cfg.CLEARBIT_API_KEY,
-    hunter: cfg.HUNTER_API_KEY,
-    snov: cfg.SNOV_CLIENT_ID,
-  };
-  const sandboxKeys: string[] = [
-    SANDBOX_KEYS.apollo,
-    SANDBOX_KEYS.clearbit,
-    SANDBOX_KEYS.hunter,
-    SANDBOX_KEYS.snovClientId,
-  ];
-  const configured = Object.entries(keys).filter(([, key]) => key !== '');
-  if (configured.length === 0) {
-    const settings = { ...cfg, ...sandboxEnv(cfg.ENRICH_SANDBOX_URL) };
-    return { settings, mode: { mode: 'sandbox', url: cfg.ENRICH_SANDBOX_URL } };
-  }
-  if (configured.every(([, key]) => sandboxKeys.includes(key))) {
-    return { settings: cfg, mode: { mode: 'sandbox', url: cfg.APOLLO_BASE_URL } };
-  }
-  return { settings: cfg, mode: { mode: 'live', providers: configured.map(([name]) => name) } };
-}
-
 const config = loadConfigOrExit(EnrichServiceConfig);
-const { settings, mode } = chooseProviders(config);
 // Each lead makes several Redis round trips (caches, rate limits, metrics); auto-pipelining merges the
 // commands of concurrent leads into one write.
 const redis = createRedis(config.REDIS_URL, 'leedrush-enrich', { enableAutoPipelining: true });
 const key = keyspace(config.LEEDRUSH_PREFIX);
 const calls = new AttributedCallLog();
-const ctx = createEnrichContext(settings, redis, { calls });
+const ctx = createEnrichContext(config, redis, { calls });
 const ch = createClickHouse(config, { requestTimeoutMs: 10_000 });
 const registry = serviceRegistry('enrich');
 const log = createLogger('leedrush-enrich', config.LOG_LEVEL);
@@ -127,12 +95,8 @@ queue?.start();
 watcher?.start().catch((err) => log.error({ err: String(err) }, 'predictive watcher failed to start'));
 writer.start();
 service.log.info(
-  mode.mode === 'sandbox'
-    ? { providers: 'sandbox', url: mode.url, predictive: config.PREDICTIVE_ENABLED }
-    : { providers: 'live', configured: mode.providers, predictive: config.PREDICTIVE_ENABLED },
-  mode.mode === 'sandbox'
-    ? 'enrich ready: sandbox providers (no real provider key configured)'
-    : 'enrich ready: live providers',
+  { providers: ctx.mode, predictive: config.PREDICTIVE_ENABLED },
+  `enrich ready: ${describeMode(ctx.mode)}`,
 );
 
 // Drain the consumer first (its last leads record calls), then write those calls, then close.

@@ -6,12 +6,20 @@ export interface LeadFacts {
   status: string;
   score: number;
   reasons: Array<{ factor: string; contribution: number }>;
-  companyName: string | null;
+  /** Score.coverage (null for a lead scored before it was measured) and Score.missing. */
+  coverage: number | null;
+  missing: string[];
+  /** The company name and title as enrichment left them (the input's own value when it had one). */
+  enrichedCompanyName: string | null;
+  inputCompanyName: string | null;
   domain: string | null;
   signals: string[];
   technologies: string[];
   fullName: string | null;
-  title: string | null;
+  inputTitle: string | null;
+  enrichedTitle: string | null;
+  /** Enrichment.field_sources: enrichment field name → provenance label (provenance.ts). */
+  fieldSources: Record<string, string>;
   email: string | null;
   emailStatus: string;
   phoneE164: string | null;
@@ -25,16 +33,21 @@ export interface LeadFacts {
 /**
  * The lead object of the public API (API.md). The documented fields come first and keep their names;
  * `lead_id`, `row_index`, `reasons` and `duplicate_of` are additions that let a client join results back
- * to its file and see why a lead scored as it did.
+ * to its file and see why a lead scored as it did. `provenance` names where each value that enrichment
+ * can supply came from (provenance.ts: input, dns, a provider, or sandbox:<provider>; null when empty),
+ * and `evidence` how much of the score's input was known and which factors had none.
  */
 export function buildLeadObject(f: LeadFacts) {
+  const companyName = f.enrichedCompanyName ?? f.inputCompanyName;
+  const title = f.inputTitle ?? f.enrichedTitle;
+  const sourceOf = (field: string, present: boolean) => (present ? (f.fieldSources[field] ?? null) : null);
   return {
     status: f.status,
     score: f.score,
-    account: { name: f.companyName, domain: f.domain, signals: f.signals, technologies: f.technologies },
+    account: { name: companyName, domain: f.domain, signals: f.signals, technologies: f.technologies },
     contact: {
       full_name: f.fullName,
-      title_normalized: f.title,
+      title_normalized: title,
       email: f.email,
       email_status: f.emailStatus,
       phone: f.phoneE164 ? formatPhoneForDisplay(f.phoneE164) : null,
@@ -45,6 +58,18 @@ export function buildLeadObject(f: LeadFacts) {
     row_index: f.rowIndex,
     reasons: f.reasons,
     duplicate_of: f.duplicateOf,
+    provenance: {
+      company_name:
+        f.enrichedCompanyName !== null
+          ? sourceOf('company_name', true)
+          : f.inputCompanyName !== null
+            ? 'input'
+            : null,
+      title_normalized: f.inputTitle !== null ? 'input' : sourceOf('person_title', f.enrichedTitle !== null),
+      signals: sourceOf('signals', f.signals.length > 0),
+      technologies: sourceOf('technologies', f.technologies.length > 0),
+    },
+    evidence: { coverage: f.coverage, missing: f.missing },
   };
 }
 
@@ -55,12 +80,17 @@ export function leadObject(s: ScoredLead) {
     status: score.status,
     score: score.score,
     reasons: score.reasons,
-    companyName: enrichment.company_name ?? lead.company_name,
+    coverage: score.coverage,
+    missing: score.missing,
+    enrichedCompanyName: enrichment.company_name,
+    inputCompanyName: lead.company_name,
     domain: lead.domain,
     signals: enrichment.signals,
     technologies: enrichment.technologies,
     fullName: lead.full_name,
-    title: lead.title_normalized ?? enrichment.person_title,
+    inputTitle: lead.title_normalized,
+    enrichedTitle: enrichment.person_title,
+    fieldSources: enrichment.field_sources,
     email: lead.email,
     emailStatus: verification.email_status,
     phoneE164: lead.phone_e164,
@@ -91,6 +121,12 @@ export const CSV_COLUMNS = [
   'lead_id',
   'row_index',
   'duplicate_of',
+  'company_name_source',
+  'title_normalized_source',
+  'signals_source',
+  'technologies_source',
+  'evidence_coverage',
+  'evidence_missing',
 ] as const;
 
 export function csvRow(o: LeadObject): Record<(typeof CSV_COLUMNS)[number], string> {
@@ -112,6 +148,12 @@ export function csvRow(o: LeadObject): Record<(typeof CSV_COLUMNS)[number], stri
     lead_id: o.lead_id,
     row_index: text(o.row_index),
     duplicate_of: text(o.duplicate_of),
+    company_name_source: text(o.provenance.company_name),
+    title_normalized_source: text(o.provenance.title_normalized),
+    signals_source: text(o.provenance.signals),
+    technologies_source: text(o.provenance.technologies),
+    evidence_coverage: text(o.evidence.coverage),
+    evidence_missing: o.evidence.missing.join('; '),
   };
 }
 

@@ -122,6 +122,53 @@ export function factorFits(lead: DedupedLead, profile: IcpProfile): Record<Facto
 }
 
 /**
+ * Whether the input each factor measures is known for this lead. A factor whose input is unknown scores
+ * its fit on nothing (0, or for an `unknown` email verdict the 0.35 an address that passed the syntax
+ * checks keeps): that is no evidence, and the score says so (`coverage`, `missing`).
+ * phone and completeness are always known: `missing` is a phone verdict, and completeness is measured.
+ * Seniority and department are classified from the lead's own title, so they are known when it has one.
+ */
+export function factorKnown(lead: DedupedLead): Record<Factor, boolean> {
+  const hasTitle = Boolean(lead.lead.title_normalized ?? lead.lead.title_raw);
+  return {
+    email: lead.verification.email_status !== 'unknown',
+    phone: true,
+    completeness: true,
+    seniority: hasTitle,
+    department: hasTitle,
+    industry: Boolean(lead.enrichment.industry ?? lead.lead.industry),
+    company_size: employeeCount(lead) !== null,
+    country: Boolean(lead.lead.country ?? lead.enrichment.country),
+    technologies: lead.enrichment.technologies.length > 0,
+    signals: lead.enrichment.signals.length > 0,
+  };
+}
+
+/** The factors that count: a preference in the profile and a weight above 0. */
+function activeFactors(fits: Record<Factor, number | null>, profile: IcpProfile): Factor[] {
+  return FACTORS.filter((f) => fits[f] !== null && profile.weights[f] > 0);
+}
+
+/**
+ * How complete the evidence behind a score is: `coverage`, the share of the active weight whose input
+ * is known (four decimals), and `missing`, the active factors whose input is not.
+ */
+export function evidenceOf(
+  lead: DedupedLead,
+  profile: IcpProfile,
+  fits: Record<Factor, number | null> = factorFits(lead, profile),
+): { coverage: number; missing: Factor[] } {
+  const active = activeFactors(fits, profile);
+  const known = factorKnown(lead);
+  const total = active.reduce((sum, f) => sum + profile.weights[f], 0);
+  const covered = active.filter((f) => known[f]).reduce((sum, f) => sum + profile.weights[f], 0);
+  return {
+    coverage: total ? Math.round((covered / total) * 10_000) / 10_000 : 0,
+    missing: active.filter((f) => !known[f]),
+  };
+}
+
+/**
  * Whole numbers that sum to the rounded total of `values`, each within 1 of its value (largest remainder
  * method): contributions rounded one by one could add up to 100.01.
  */
@@ -144,9 +191,12 @@ function largestRemainder(values: number[]): number[] {
  * to sum to 100, rounded to hundredths. Contributions are in hundredths too and sum to the score
  * exactly (largest-remainder rounding).
  */
-export function scoreOf(lead: DedupedLead, profile: IcpProfile): { score: number; reasons: ScoreReason[] } {
-  const fits = factorFits(lead, profile);
-  const active = FACTORS.filter((f) => fits[f] !== null && profile.weights[f] > 0);
+export function scoreOf(
+  lead: DedupedLead,
+  profile: IcpProfile,
+  fits: Record<Factor, number | null> = factorFits(lead, profile),
+): { score: number; reasons: ScoreReason[] } {
+  const active = activeFactors(fits, profile);
   const totalWeight = active.reduce((sum, f) => sum + profile.weights[f], 0);
   const exact = active.map((f) =>
     totalWeight ? ((profile.weights[f] * (fits[f] as number)) / totalWeight) * 10_000 : 0,
@@ -169,6 +219,9 @@ export function statusOf(lead: DedupedLead, score: number, profile: IcpProfile):
 
 /** Phase 6: the pure scoring function. */
 export function scoreLead(deduped: DedupedLead, profile: IcpProfile): ScoredLead {
-  const { score, reasons } = scoreOf(deduped, profile);
-  return { ...deduped, score: { status: statusOf(deduped, score, profile), score, reasons } };
+  const fits = factorFits(deduped, profile);
+  const { score, reasons } = scoreOf(deduped, profile, fits);
+  const { coverage, missing } = evidenceOf(deduped, profile, fits);
+  const status = statusOf(deduped, score, profile);
+  return { ...deduped, score: { status, score, reasons, coverage, missing } };
 }

@@ -1,5 +1,6 @@
 /**
- * ClickHouse rows of the `leads` and `rejections` tables (topology/clickhouse/001_initial.sql). Every
+ * ClickHouse rows of the `leads` and `rejections` tables (topology/clickhouse/001_initial.sql, and
+ * 002_field_provenance.sql for the score's evidence). Every
  * column is sent: ClickHouse 18.16 gives an omitted JSONEachRow field the type's zero value, whatever
  * the DDL says, so a missing field would silently differ between server versions.
  */
@@ -27,6 +28,8 @@ export function leadRow(s: ScoredLead, scoredAt: number, version: number) {
     status: score.status,
     score: score.score,
     reasons_json: JSON.stringify(score.reasons),
+    score_coverage: score.coverage,
+    score_missing: score.missing,
 
     email: lead.email,
     email_display: lead.email_display,

@@ -21,7 +21,7 @@ let run: PipelineRun | undefined;
 const bytes = messyLeadCsv(ROWS);
 
 beforeAll(async () => {
-  run = await startPipelineRun('e2e_pipeline', bytes);
+  run = await startPipelineRun('e2e_pipeline', bytes, { providers: 'sandbox' });
 }, 240_000);
 
 afterAll(async () => {

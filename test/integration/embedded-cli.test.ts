@@ -1,17 +1,21 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SANDBOX_KEYS, startSandbox } from '../../services/enrich/sandbox/server.ts';
-import type { LeadObject } from '../../services/lib/lead-object.ts';
+import { openUpload } from '../../services/ingest/reader/index.ts';
+import { CSV_COLUMNS, type LeadObject } from '../../services/lib/lead-object.ts';
+import { provenanceKind } from '../../services/lib/provenance.ts';
 import { type DnsServer, startDnsServer } from '../support/dns-server.ts';
 
 // The real CLI as a user runs it (bin/leedrush.mjs in a child process) against a real DNS server
 // (dnsmasq) on loopback, on a small file whose every row has a known fate.
 
 const BIN = resolve(import.meta.dirname, '../../bin/leedrush.mjs');
+/** The sample file of the README's first command. */
+const SAMPLE = resolve(import.meta.dirname, '../fixtures/samples/leads.csv');
 
 const LEADS = [
   'email,first name,last name,title,company,website,phone',
@@ -123,30 +127,69 @@ describe('leedrush run (embedded mode)', () => {
     expect(byRow.get(0)?.contact.email_status).toBe('deliverable');
     expect(byRow.get(2)?.status).toBe('INVALID');
     expect(byRow.get(2)?.contact.email_status).toBe('invalid_domain');
-    // No provider key: the sandbox providers ran in the process for this run (and were closed: it exited).
+    // No provider key and no --sandbox: no provider asked, nothing invented, no cost to report.
+    expect(run.stderr).toMatch(/enrichment: no provider keys set, no provider asked/);
+    expect(run.stderr).not.toMatch(/\$\d/);
+    expect(leads.every((l) => l.account.signals.length === 0)).toBe(true);
+    expect(byRow.get(0)?.provenance).toEqual({
+      company_name: 'input',
+      title_normalized: 'input',
+      signals: null,
+      technologies: null,
+    });
+    // Row 0's file gives no employee count, and nothing else could supply one or any signal.
+    expect(byRow.get(0)?.evidence.missing).toEqual(['company_size', 'signals']);
+  });
+
+  it('with --sandbox enriches from the in-process sandbox, every such value labelled, at no cost', async () => {
+    const run = await leedrush(['run', 'leads.csv', '--sandbox', '--out', 'sb.json', '--format', 'json']);
+    expect(run.code, run.stderr).toBe(0);
+    // The sandbox providers ran in the process for this run (and were closed: it exited).
     const enrichment =
-      /enrichment: sandbox providers started at http:\/\/127\.0\.0\.1:\d+ for this run \(no provider keys configured\); (\d+) provider calls/.exec(
+      /enrichment: sandbox providers started at http:\/\/127\.0\.0\.1:\d+ for this run \(--sandbox\): invented test data, every value labelled sandbox:<provider>; (\d+) provider calls \(sandbox, no cost\)/.exec(
         run.stderr,
       );
     expect(enrichment, run.stderr).not.toBeNull();
     expect(Number(enrichment?.[1])).toBeGreaterThan(0);
-    expect(leads.some((l) => l.account.technologies.length > 0 || l.account.signals.length > 0)).toBe(true);
+    const leads = JSON.parse(readFileSync(join(dir, 'sb.json'), 'utf8')) as LeadObject[];
+    const labels = leads.flatMap((l) => Object.values(l.provenance)).filter((v) => v !== null);
+    expect(labels.some((v) => provenanceKind(v) === 'sandbox')).toBe(true);
+    expect(labels.filter((v) => provenanceKind(v) === 'provider')).toEqual([]);
+    // ENRICH_SANDBOX=1 is the same opt-in.
+    const byEnv = await leedrush(['run', 'leads.csv', '--out', 'sb-env.json', '--format', 'json'], {
+      ENRICH_SANDBOX: '1',
+    });
+    expect(byEnv.stderr).toMatch(/for this run \(--sandbox\)/);
+    expect(readFileSync(join(dir, 'sb-env.json'), 'utf8')).toBe(readFileSync(join(dir, 'sb.json'), 'utf8'));
   });
 
-  it('calls the providers whose keys are set, at their configured addresses, and only those', async () => {
+  it('calls the providers whose real keys are set, at their configured addresses, and only those; a sandbox key is no key', async () => {
     const provider = await startSandbox();
+    const asked = () => provider.state.requests;
+    const total = (byEndpoint: Record<string, number>) =>
+      Object.values(byEndpoint).reduce((a, b) => a + b, 0);
     try {
+      // A key the sandbox does not know: it answers 401, but it was asked, as a live provider would be.
       const run = await leedrush(['run', 'leads.csv', '--out', 'live.csv'], {
-        APOLLO_API_KEY: SANDBOX_KEYS.apollo,
+        APOLLO_API_KEY: 'live-apollo-key',
         APOLLO_BASE_URL: provider.url,
       });
       expect(run.code, run.stderr).toBe(0);
       expect(run.stderr).toMatch(
-        /enrichment: live providers apollo \(keys from the environment\); [1-9]\d* provider calls/,
+        /enrichment: live providers apollo \(keys from the environment\); [1-9]\d* provider calls, \$\d+\.\d\d/,
       );
-      const asked = provider.state.requests;
-      expect(Object.values(asked.apollo).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
-      for (const other of ['clearbit', 'hunter', 'snov'] as const) expect(asked[other]).toEqual({});
+      const afterLive = total(asked().apollo);
+      expect(afterLive).toBeGreaterThan(0);
+      for (const other of ['clearbit', 'hunter', 'snov'] as const) expect(asked()[other]).toEqual({});
+
+      // The sandbox's own key without the opt-in: not a provider key, nothing asked.
+      const sandboxKey = await leedrush(['run', 'leads.csv', '--out', 'sk.csv'], {
+        APOLLO_API_KEY: SANDBOX_KEYS.apollo,
+        APOLLO_BASE_URL: provider.url,
+      });
+      expect(sandboxKey.code, sandboxKey.stderr).toBe(0);
+      expect(sandboxKey.stderr).toMatch(/enrichment: no provider keys set/);
+      expect(total(asked().apollo)).toBe(afterLive);
     } finally {
       await provider.close();
     }
@@ -198,5 +241,110 @@ describe('leedrush run (embedded mode)', () => {
     expect(badFlag.stderr).toMatch(/--format must be csv or json/);
     const unknownFlag = await leedrush(['run', 'leads.csv', '--colour']);
     expect(unknownFlag.code).toBe(2);
+  });
+
+  /** The summary figures and lead objects of the sample file, all leads as JSON, DNS unanswered. */
+  async function sampleRun(extra: string[]) {
+    // dnsmasq serves only its zone: `com`, the default canary, goes unanswered, as on a machine without
+    // Internet DNS (every email_status unknown), so the figures do not depend on the network.
+    const out = `sample-${extra.length ? 'sandbox' : 'default'}.json`;
+    const run = await leedrush(
+      ['run', SAMPLE, '--format', 'json', '--include', 'all', '--out', out, ...extra],
+      {
+        DNS_CANARY: 'com',
+      },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const labels = ['rows', 'qualified', 'rejected', 'invalid', 'duplicates', 'failed', 'yield'];
+    const figures = Object.fromEntries(labels.map((k) => [k, summary(run.stderr, k)]));
+    const leads = JSON.parse(readFileSync(join(dir, out), 'utf8')) as LeadObject[];
+    return { run, figures, leads };
+  }
+
+  it('the sample file with no keys: no value from the sandbox, and no lead QUALIFIED on inputs it lacked', async () => {
+    const { run, figures, leads } = await sampleRun([]);
+    expect(figures).toEqual({
+      rows: 202,
+      qualified: 71,
+      rejected: 121,
+      invalid: 2,
+      duplicates: 6,
+      failed: 2,
+      yield: 35.1,
+    });
+    expect(run.stderr).toMatch(/enrichment: no provider keys set, no provider asked/);
+    expect(run.stderr).toMatch(
+      /evidence: mean coverage \d+\.\d % of the scoring weight; leads missing an input: signals 200/,
+    );
+
+    // No output field holds a sandbox (or any provider) value: every enrichable value is the lead's own.
+    const labels = leads.flatMap((l) => Object.values(l.provenance)).filter((v) => v !== null);
+    expect(labels.length).toBeGreaterThan(leads.length);
+    expect(new Set(labels)).toEqual(new Set(['input']));
+    expect(leads.every((l) => l.account.signals.length === 0 && l.account.technologies.length === 0)).toBe(
+      true,
+    );
+
+    // Every QUALIFIED lead qualified on what its row held: each factor that added to its score is one
+    // whose input the row had, and signals (which no row carries) never count.
+    // The rows as the pipeline's own reader reads them (the sample has broken rows on purpose).
+    const rows = new Map<number, Partial<Record<string, string>>>();
+    const upload = await openUpload(createReadStream(SAMPLE), { filename: 'leads.csv' });
+    for await (const item of upload.items) if (item.kind === 'row') rows.set(item.rowIndex, item.fields);
+    const has = (v: string | undefined) => v !== undefined && v.trim() !== '';
+    const inputOf: Record<string, (row: Partial<Record<string, string>>) => boolean> = {
+      email: (r) => has(r.email),
+      phone: (r) => has(r.phone),
+      completeness: () => true,
+      seniority: (r) => has(r.title),
+      department: (r) => has(r.title),
+      company_size: (r) => /\d/.test(r.employees ?? ''),
+      industry: (r) => has(r.industry),
+      country: (r) => has(r.country),
+      technologies: () => false,
+      signals: () => false,
+    };
+    const qualified = leads.filter((l) => l.status === 'QUALIFIED');
+    expect(qualified).toHaveLength(71);
+    for (const lead of qualified) {
+      const row = rows.get(lead.row_index);
+      if (!row) throw new Error(`no row ${lead.row_index}`);
+      for (const reason of lead.reasons) {
+        expect(inputOf[reason.factor]?.(row), `row ${lead.row_index}: ${reason.factor}`).toBe(true);
+      }
+      expect(lead.evidence.missing).toContain('signals');
+      expect(lead.evidence.coverage).toBeLessThan(1);
+    }
+  });
+
+  it('the sample file with --sandbox gives the sandbox figures, each enriched value labelled sandbox', async () => {
+    const { run, figures, leads } = await sampleRun(['--sandbox']);
+    expect(figures).toEqual({
+      rows: 202,
+      qualified: 91,
+      rejected: 101,
+      invalid: 2,
+      duplicates: 6,
+      failed: 2,
+      yield: 45,
+    });
+    expect(run.stderr).toMatch(/; 319 provider calls \(sandbox, no cost\)/);
+    const enriched = leads
+      .flatMap((l) => Object.values(l.provenance))
+      .filter((v): v is string => v !== null && v !== 'input');
+    expect(enriched.length).toBeGreaterThan(0);
+    expect(enriched.every((v) => v.startsWith('sandbox:'))).toBe(true);
+  });
+
+  it('writes the provenance and evidence columns in CSV', async () => {
+    const run = await leedrush(['run', 'leads.csv', '--sandbox', '--include', 'all', '--out', 'prov.csv']);
+    expect(run.code, run.stderr).toBe(0);
+    const text = readFileSync(join(dir, 'prov.csv'), 'utf8');
+    expect(text.split('\r\n')[0] ?? text.split('\n')[0]).toContain(CSV_COLUMNS.join(','));
+    const rows = parse(text, { columns: true }) as Record<string, string>[];
+    const row0 = rows.find((r) => r.row_index === '0');
+    expect(row0?.company_name_source).toBe('input');
+    expect(Number(row0?.evidence_coverage)).toBeGreaterThan(0);
+    expect(rows.some((r) => r.signals !== '' && r.signals_source?.startsWith('sandbox:'))).toBe(true);
   });
 });

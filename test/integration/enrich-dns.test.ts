@@ -166,7 +166,9 @@ describe('technographics in an enriched lead', () => {
       expect(acme.enrichment.technologies).toEqual(
         expect.arrayContaining(['Atlassian', 'Google Workspace', 'Mailchimp', 'Salesforce', 'Stripe']),
       );
-      expect(acme.enrichment.field_sources.technologies).toMatch(/^(clearbit|apollo|hunter|snov|dns)$/);
+      expect(acme.enrichment.field_sources.technologies).toMatch(
+        /^(sandbox:(clearbit|apollo_io|hunter_io|snov_io)|dns)$/,
+      );
 
       const slow = await ctx.enricher.enrich(lead('ben.moss@slow.example'));
       expect(slow.enrichment.company_name).not.toBeNull();

@@ -83,8 +83,8 @@ describe('multi-source validation', () => {
       (W.apollo + W.snov) / (W.apollo + W.clearbit + W.snov),
       12,
     );
-    expect(r.sources.clearbit?.agreement).toBe(false);
-    expect(r.sources.clearbit?.fields_provided).toContain('title');
+    expect(r.sources['sandbox:clearbit']?.agreement).toBe(false);
+    expect(r.sources['sandbox:clearbit']?.fields_provided).toContain('title');
   });
 
   it('leaves a silent source out of the score', async () => {
@@ -94,7 +94,7 @@ describe('multi-source validation', () => {
     );
     const r = await ctx.enricher.multiSource(email);
     expect(r.consensus.title).toEqual({ agreement_score: 1, sources: 2 });
-    expect(r.sources.clearbit?.fields_provided ?? []).not.toContain('title');
+    expect(r.sources['sandbox:clearbit']?.fields_provided ?? []).not.toContain('title');
     expect(r.validation.coverage).toBeCloseTo(
       ['email', 'name', 'title', 'company', 'phone', 'linkedin'].filter((f) => {
         const c = r.consensus[f];
@@ -117,12 +117,12 @@ describe('multi-source validation', () => {
     await fault(true);
     try {
       const during = await ctx.enricher.multiSource(email);
-      expect(Object.keys(during.sources)).not.toContain('hunter_io');
+      expect(Object.keys(during.sources)).not.toContain('sandbox:hunter_io');
     } finally {
       await fault(false);
     }
     const after = await ctx.enricher.multiSource(email);
-    expect(Object.keys(after.sources)).toContain('hunter_io');
+    expect(Object.keys(after.sources)).toContain('sandbox:hunter_io');
   });
 
   it('answers a repeated request from the cache without asking any provider', async () => {
@@ -132,5 +132,27 @@ describe('multi-source validation', () => {
     const again = await ctx.enricher.multiSource(email.toUpperCase());
     expect(again).toEqual(first);
     expect(total()).toBe(calls);
+  });
+
+  it('without the sandbox opt-in or a real key, asks no provider and names no source', async () => {
+    // The stack's .stack/env may still carry the sandbox keys: they are not keys without ENRICH_SANDBOX.
+    const cfg = loadConfig(EnrichConfig, {
+      ...process.env,
+      ENRICH_SANDBOX: 'false',
+      APOLLO_BASE_URL: sandbox.url,
+      APOLLO_API_KEY: 'sandbox-apollo-key',
+      LEEDRUSH_PREFIX: `t_enrich_multi_none_${process.pid}_${Date.now()}`,
+    });
+    const bare = createEnrichContext(cfg, redis, { dns: null });
+    try {
+      expect(bare.mode).toEqual({ kind: 'none' });
+      const before = total();
+      const r = await bare.enricher.multiSource(findEmail('nokeys', () => true));
+      expect(r.sources).toEqual({});
+      expect(r.validation.coverage).toBe(0);
+      expect(total()).toBe(before);
+    } finally {
+      await bare.close();
+    }
   });
 });

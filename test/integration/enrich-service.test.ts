@@ -24,7 +24,15 @@ import { decodedOrThrow, followTopic } from '../support/topic-follower.ts';
 const BATCH = `eb_${randomBytes(3).toString('hex')}`;
 const DOMAINS = ['northwind.test', 'globex.test', 'initech.test', 'umbrella.test'];
 const ACCOUNTS = ['acct_a', 'acct_b'];
-const SOURCES = new Set(['apollo', 'clearbit', 'hunter', 'snov', 'dns', 'input']);
+/** The service runs against the sandbox: provider values are labelled sandbox:<provider>. */
+const SOURCES = new Set([
+  'sandbox:apollo_io',
+  'sandbox:clearbit',
+  'sandbox:hunter_io',
+  'sandbox:snov_io',
+  'dns',
+  'input',
+]);
 const HIT_LEVELS = new Set(['l1', 'l2', 'similarity', 'predictive']);
 
 let config: Config;

@@ -84,7 +84,14 @@ const providerRequests = () =>
 
 describe('GET /api/v1/cache/stats', () => {
   it('reports exactly the hits, misses, similarity matches and savings of the lookups made', async () => {
-    const opts = { l1Max: 100, l1TtlMs: 60_000, l2TtlS: 60, similarityThreshold: 0.8, statsFlushMs: 60_000 };
+    const opts = {
+      origin: 'sandbox' as const,
+      l1Max: 100,
+      l1TtlMs: 60_000,
+      l2TtlS: 60,
+      similarityThreshold: 0.8,
+      statsFlushMs: 60_000,
+    };
     const writer = new EnrichmentCache(gw.deps.redis, gw.deps.key, opts);
     const reader = new EnrichmentCache(gw.deps.redis, gw.deps.key, opts);
     const record = {
@@ -182,9 +189,9 @@ describe('GET /api/v1/validation/multi-source', () => {
     const consensus = body.consensus as Record<string, Json>;
     expect(consensus.title).toEqual({ agreement_score: 1, sources: 2 });
     expect(Object.keys(consensus).sort()).toEqual(['company', 'email', 'linkedin', 'name', 'phone', 'title']);
-    // Exactly API.md's three sources; Apollo is not asked here.
+    // API.md's three sources, labelled sandbox (the gateway opted in); Apollo is not asked here.
     const sources = body.sources as Record<string, Json>;
-    expect(Object.keys(sources).sort()).toEqual(['clearbit', 'hunter_io', 'snov_io']);
+    expect(Object.keys(sources).sort()).toEqual(['sandbox:clearbit', 'sandbox:hunter_io', 'sandbox:snov_io']);
     for (const [name, source] of Object.entries(sources)) {
       expect(Object.keys(source).sort(), name).toEqual(['agreement', 'confidence', 'fields_provided']);
       expect(source.confidence, name).toBeGreaterThan(0);
@@ -208,8 +215,8 @@ describe('GET /api/v1/validation/multi-source', () => {
       agreement_score: expect.closeTo(w.clearbit / (w.clearbit + w.snov), 12),
       sources: 1,
     });
-    expect((body.sources as Record<string, Json>).snov_io?.agreement).toBe(false);
-    expect((body.sources as Record<string, Json>).snov_io?.fields_provided).toContain('title');
+    expect((body.sources as Record<string, Json>)['sandbox:snov_io']?.agreement).toBe(false);
+    expect((body.sources as Record<string, Json>)['sandbox:snov_io']?.fields_provided).toContain('title');
     expect((body.lead as Json).title).toBe(truePerson(disagreeing).title);
   });
 

@@ -55,6 +55,10 @@ describe('GET /api/batches/{id}/download', () => {
     expect(csv.headers.get('content-disposition')).toContain('my_leads_qualified.csv');
     const lines = (await csv.text()).trim().split('\n');
     expect(lines[0]).toMatch(/^status,score,full_name/);
+    expect(lines[0]).toMatch(
+      /,company_name_source,title_normalized_source,signals_source,technologies_source,evidence_coverage,evidence_missing$/,
+    );
+    expect(lines[1]).toMatch(/,input,input,clearbit,sandbox:apollo_io,0\.8333,company_size$/);
     expect(lines).toHaveLength(1 + 3); // rows 0, 4, 8 are QUALIFIED, each once despite two inserts
     expect(lines[1]).toContain(`"'=HYPERLINK(""http://evil"",""x"")"`);
     expect(lines[1]).toContain("'+1-202-555-0199");
@@ -82,6 +86,14 @@ describe('GET /api/batches/{id}/download', () => {
         phone_status: 'mobile_valid',
       },
       dedup_confidence: 0.97,
+      // Where each value came from, as the sink stored it, and the score's evidence.
+      provenance: {
+        company_name: 'input',
+        title_normalized: 'input',
+        signals: 'clearbit',
+        technologies: 'sandbox:apollo_io',
+      },
+      evidence: { coverage: 0.8333, missing: ['company_size'] },
     });
     expect(leads[3]).toMatchObject({ status: 'DUPLICATE', duplicate_of: `${id}:0` });
   });

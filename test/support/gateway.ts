@@ -164,7 +164,11 @@ export function scoredLead(accountId: string, batchId: string, i: number): Score
       company_name: 'Acme',
       domain: 'acme.io',
     },
-    enrichment: { signals: ['Series B'], technologies: ['AWS', 'Salesforce'] },
+    enrichment: {
+      signals: ['Series B'],
+      technologies: ['AWS', 'Salesforce'],
+      field_sources: { company_name: 'input', signals: 'clearbit', technologies: 'sandbox:apollo_io' },
+    },
   });
   const status = RESULT_STATUSES[i % 4] as (typeof RESULT_STATUSES)[number];
   return {
@@ -176,6 +180,12 @@ export function scoredLead(accountId: string, batchId: string, i: number): Score
       cluster_size: 1,
       filled_from: {},
     },
-    score: { status, score: 90 - (i % 90), reasons: [{ factor: 'seniority', contribution: 30 }] },
+    score: {
+      status,
+      score: 90 - (i % 90),
+      reasons: [{ factor: 'seniority', contribution: 30 }],
+      coverage: 0.8333,
+      missing: ['company_size'],
+    },
   };
 }

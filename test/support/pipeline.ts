@@ -2,8 +2,10 @@
  * The whole pipeline as deployed, for end-to-end tests and the pipeline benchmark: ingest, standardize,
  * verify, enrich, dedupe, score and sink, each its main.ts in its own process on one isolated prefix.
  * DNS answers come from a dnsmasq on loopback serving the upload's own domains (verify and enrich's
- * technographics ask it, never the internet); enrichment asks sandbox providers on a port of their own,
- * so no other test's fault injection on the stack's sandbox reaches this run.
+ * technographics ask it, never the internet). Every caller says where enrichment comes from: the
+ * sandbox providers on a port of their own (opted into with ENRICH_SANDBOX, so no other test's fault
+ * injection on the stack's sandbox reaches this run), or no provider at all, as a deployment without
+ * provider keys runs.
  *
  *   const pipeline = await startPipeline(config, { uploadDir, dns: dns.address, sandboxUrl: sandbox.url });
  *   afterAll(() => pipeline.stop());
@@ -39,8 +41,8 @@ export interface PipelineOptions {
   uploadDir: string;
   /** ip:port of the resolver verify and enrich ask. */
   dns: string;
-  /** Base URL of the sandbox providers. */
-  sandboxUrl: string;
+  /** Base URL of the sandbox providers the run opts into; null: no provider (ENRICH_SANDBOX off). */
+  sandboxUrl: string | null;
   /** Extra settings per service (e.g. LOG_LEVEL), laid over the defaults below. */
   extra?: Partial<Record<PipelineService, Record<string, string>>>;
 }
@@ -69,8 +71,11 @@ function settingsOf(name: PipelineService, opts: PipelineOptions): Record<string
       return { UPLOAD_DIR: opts.uploadDir };
     case 'verify':
       return { DNS_SERVERS: opts.dns, DNS_TIMEOUT_MS: '500', DNS_TRIES: '2', SMTP_PROBE_ENABLED: 'false' };
-    case 'enrich':
-      return { ...sandboxEnv(opts.sandboxUrl), ...UNTHROTTLED, DNS_SERVERS: opts.dns, DNS_TIMEOUT_MS: '500' };
+    case 'enrich': {
+      // Explicitly off without a sandbox, whatever the developer's environment says.
+      const providers = opts.sandboxUrl ? sandboxEnv(opts.sandboxUrl) : { ENRICH_SANDBOX: 'false' };
+      return { ...providers, ...UNTHROTTLED, DNS_SERVERS: opts.dns, DNS_TIMEOUT_MS: '500' };
+    }
     default:
       return {};
   }
@@ -232,7 +237,8 @@ export interface PipelineRun {
   uploadDir: string;
   zone: DnsZone;
   dns: DnsServer;
-  sandbox: RunningSandbox;
+  /** Null when the run enriches without providers. */
+  sandbox: RunningSandbox | null;
   pipeline: RunningPipeline;
   redis: Redis;
   tracker: BatchTracker;
@@ -241,11 +247,17 @@ export interface PipelineRun {
   close(): Promise<Record<string, number | null>>;
 }
 
-/** An isolated prefix, a dnsmasq serving `upload`'s domains, sandbox providers and the seven services. */
+/** Where a whole-pipeline run's enrichment comes from: its own sandbox server, or no provider. */
+export type RunProviders = 'sandbox' | 'none';
+
+/**
+ * An isolated prefix, a dnsmasq serving `upload`'s domains, sandbox providers (with `providers:
+ * 'sandbox'`) and the seven services.
+ */
 export async function startPipelineRun(
   label: string,
   upload: Buffer,
-  opts: Pick<PipelineOptions, 'extra'> = {},
+  opts: Pick<PipelineOptions, 'extra'> & { providers: RunProviders },
 ): Promise<PipelineRun> {
   const config = await isolatedConfig(label, BaseConfig);
   const uploadDir = mkdtempSync(join(tmpdir(), `leedrush-${label}-`));
@@ -265,18 +277,19 @@ export async function startPipelineRun(
   };
   try {
     started.dns = await startDnsServer(zone);
-    started.sandbox = await startSandbox();
+    if (opts.providers === 'sandbox') started.sandbox = await startSandbox();
     started.pipeline = await startPipeline(config, {
       uploadDir,
       dns: started.dns.address,
-      sandboxUrl: started.sandbox.url,
+      sandboxUrl: started.sandbox?.url ?? null,
       extra: opts.extra,
     });
   } catch (err) {
     await close();
     throw err;
   }
-  const { dns, sandbox, pipeline } = started;
+  const { dns, pipeline } = started;
+  const sandbox = started.sandbox ?? null;
   const tracker = new BatchTracker(redis, keyspace(config.LEEDRUSH_PREFIX));
   return { config, uploadDir, zone, dns, sandbox, pipeline, redis, tracker, ch, close };
 }

@@ -58,6 +58,7 @@ describe('EnrichmentCache in the process', () => {
 
   const inProcessCache = () =>
     new EnrichmentCache(null, (...p) => p.join(':'), {
+      origin: 'live',
       l1Max: 10,
       l1TtlMs: 60_000,
       l2TtlS: 60,

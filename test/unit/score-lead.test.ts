@@ -145,6 +145,8 @@ describe('scoreLead', () => {
         { factor: 'phone', contribution: 11.11 },
         { factor: 'signals', contribution: 5.56 },
       ],
+      coverage: 1,
+      missing: [],
     });
   });
 
@@ -166,6 +168,36 @@ describe('scoreLead', () => {
     expect(scored.score.score).toBe(43.44);
     expect(scored.score.status).toBe('REJECTED');
     expect(scored.score.reasons.map((r) => r.factor)).toEqual(['email', 'completeness', 'seniority']);
+    // Size and signals are unknown, not bad: 15 of the 90 active weight had no input.
+    expect(scored.score.coverage).toBe(0.8333);
+    expect(scored.score.missing).toEqual(['company_size', 'signals']);
+  });
+
+  it('evidence: names every active factor without input, and unknowns never add to the score', () => {
+    // What a lead looks like enriched from nothing but its file: no size, no signals, no industry,
+    // and an email DNS could not check.
+    const bare = deduped({ employees: null, signals: [], email_status: 'unknown' });
+    const scored = scoreLead(bare, profile);
+    // Active: email 30, phone 10, completeness 10, seniority 15, department 10, size 10, signals 5 = 90;
+    // known: phone, completeness, seniority, department = 45.
+    expect(scored.score.coverage).toBe(0.5);
+    expect(scored.score.missing).toEqual(['email', 'company_size', 'signals']);
+    expect(scored.score.reasons.map((r) => r.factor)).not.toContain('company_size');
+    expect(scored.score.reasons.map((r) => r.factor)).not.toContain('signals');
+    // Knowing more can only raise the score: each unknown scored 0 (email its 0.35 floor).
+    const known = scoreLead(
+      deduped({ employees: 250, signals: ['Hiring'], email_status: 'unknown' }),
+      profile,
+    );
+    expect(known.score.score).toBeGreaterThan(scored.score.score);
+    expect(known.score.missing).toEqual(['email']);
+    // Without a title, seniority and department are unknown too; a profile without preferences for a
+    // factor leaves it out of the coverage altogether.
+    const sparse = scoreLead(deduped({ sparse: true, signals: [], employees: null }), profile);
+    expect(sparse.score.missing).toEqual(['seniority', 'department', 'company_size', 'signals']);
+    expect(sparse.score.status).toBe('REJECTED');
+    const noSignals = scoreLead(bare, { ...profile, signals: [] });
+    expect(noSignals.score.missing).toEqual(['email', 'company_size']);
   });
 
   it('status rules: duplicate first, then invalid email, then the threshold', () => {

@@ -8,17 +8,23 @@ import { rejectionEntry, scoredEntry } from '../../services/sink/entries.ts';
 import { batchFinalEvent } from '../../services/sink/events.ts';
 import { batchRow } from '../../services/sink/flush.ts';
 import { leadRow, rejectionRow } from '../../services/sink/rows.ts';
+import { loadMigrations } from '../../topology/migrations.ts';
 import { rejection, scoredLead } from '../fixtures/sink/records.ts';
 
-/** Column names of a table in the first migration, in order. */
+/** Column names of a table: those its CREATE in the first migration names, then the ones later ALTERs add. */
 function columnsOf(table: string): string[] {
   const ddl = readFileSync(join(REPO_ROOT, 'topology', 'clickhouse', '001_initial.sql'), 'utf8');
   const body = new RegExp(`CREATE TABLE IF NOT EXISTS ${table} \\(([\\s\\S]*?)\\) ENGINE`).exec(ddl)?.[1];
   if (!body) throw new Error(`no table ${table}`);
-  return body
+  const created = body
     .split('\n')
     .map((l) => /^\s*([a-z_0-9]+)\s+[A-Z]/.exec(l)?.[1])
     .filter((c): c is string => c !== undefined);
+  const added = loadMigrations()
+    .flatMap((m) => m.statements)
+    .filter((st) => new RegExp(`^ALTER TABLE ${table}\\s`).test(st))
+    .flatMap((st) => [...st.matchAll(/ADD COLUMN ([a-z_0-9]+)/g)].map((m) => m[1] as string));
+  return [...created, ...added];
 }
 
 const batch = (over: Partial<BatchRecord>): BatchRecord => ({

@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { sandboxEnv } from '../../../services/enrich/sandbox/server.ts';
 import { type Component, portFromEnv } from '../component.ts';
 import { expectOk } from '../probes.ts';
 
@@ -10,15 +9,16 @@ const port = portFromEnv('SANDBOX', DEFAULT_PORT);
 const base = `http://${HOST}:${port}`;
 
 /**
- * The sandbox enrichment providers (Apollo, Clearbit, Hunter, Snov shapes on one port), so the enrich
- * service has providers to call without real keys. Its URLs and sandbox keys go into `.stack/env`.
+ * The sandbox enrichment providers (Apollo, Clearbit, Hunter, Snov shapes on one port): invented data for
+ * tests and benchmarks. Its URL goes into `.stack/env` as ENRICH_SANDBOX_URL; a process uses it only when
+ * it opts in with ENRICH_SANDBOX=1 (services/enrich/provider-mode.ts), never by default.
  */
 export const sandbox: Component = {
   name: 'sandbox',
   host: HOST,
   port,
   defaultPort: DEFAULT_PORT,
-  env: sandboxEnv(base),
+  env: { ENRICH_SANDBOX_URL: base },
   install: async () => {},
   prepare: async () => {},
   launch: (ctx) => ({

@@ -37,8 +37,16 @@ export const SANDBOX_KEYS = {
   snovClientSecret: 'sandbox-snov-secret',
 } as const;
 
-/** Settings (EnrichConfig keys) that point every adapter at a sandbox running at `url`. */
+/**
+ * The settings (EnrichConfig keys) that opt a process into the sandbox providers at `url`: what tests,
+ * benchmarks and `leedrush run --sandbox` set. Nothing else turns the sandbox on (provider-mode.ts).
+ */
 export function sandboxEnv(url: string): Record<string, string> {
+  return { ENRICH_SANDBOX: 'true', ENRICH_SANDBOX_URL: url };
+}
+
+/** Settings that point every adapter at a sandbox running at `url`, with the keys it accepts. */
+export function sandboxProviderSettings(url: string) {
   return {
     APOLLO_BASE_URL: url,
     APOLLO_API_KEY: SANDBOX_KEYS.apollo,
