@@ -95,7 +95,7 @@ export async function openUpload(
   const maxField = options.maxFieldChars ?? DEFAULT_MAX_FIELD_CHARS;
   const bytes = new Peekable(asBuffers(input)[Symbol.asyncIterator]());
   try {
-    const head = await bytes.peek((chunks) => totalLength(chunks) > SAMPLE_BYTES);
+    const head = await bytes.peek(longerThan(SAMPLE_BYTES));
     const sample = Buffer.concat(head.items).subarray(0, SAMPLE_BYTES);
     const wholeFile = head.complete && totalLength(head.items) <= SAMPLE_BYTES;
     if (sample.length === 0) throw new UploadFormatError('empty_file', 'the file is empty');
@@ -107,7 +107,7 @@ export async function openUpload(
         if (settled !== 'utf-8?') encoding = settled;
       })[Symbol.asyncIterator](),
     );
-    const textHead = await text.peek((chunks) => totalLength(chunks) > SAMPLE_BYTES);
+    const textHead = await text.peek(longerThan(SAMPLE_BYTES));
     const sampleText = textHead.items.join('').slice(0, SAMPLE_BYTES);
     const allText = textHead.complete && totalLength(textHead.items) <= SAMPLE_BYTES;
     const format = detectFormat(sampleText, allText, filename);
@@ -293,6 +293,19 @@ async function* asBuffers(input: AsyncIterable<Uint8Array>): AsyncGenerator<Buff
 
 const totalLength = (chunks: readonly { length: number }[]): number =>
   chunks.reduce((n, c) => n + c.length, 0);
+
+/**
+ * A peek's stop condition, counting each chunk once: with the whole head summed on every pull, a sample
+ * arriving in tiny chunks cost quadratic time.
+ */
+function longerThan(limit: number): (chunks: readonly { length: number }[]) => boolean {
+  let counted = 0;
+  let length = 0;
+  return (chunks) => {
+    for (; counted < chunks.length; counted++) length += (chunks[counted] as { length: number }).length;
+    return length > limit;
+  };
+}
 
 const isBlank = (values: string[]): boolean => values.every((v) => v.trim() === '');
 
