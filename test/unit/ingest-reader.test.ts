@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import {
-  DECODE_WARNING_KEY,
   inspectUpload,
   openUpload,
   type ReaderItem,
   type ReaderOptions,
+  type ReaderRejection,
   UploadFormatError,
 } from '../../services/ingest/reader/index.ts';
 
@@ -115,18 +115,22 @@ describe('encodings', () => {
     for (const read of reads) expect(read).toEqual(reads[0]);
   });
 
-  it('keeps a row with broken UTF-8 inside a UTF-8 file, with U+FFFD and a warning', async () => {
+  it('rejects a row with broken UTF-8 inside a UTF-8 file, and reads the rows around it', async () => {
     const bytes = Buffer.concat([
       Buffer.from('email,name\nok@x.com,Zoë\nbad@x.com,Zo'),
       Buffer.from([0xc3, 0x28]),
       Buffer.from('\nfine@x.com,Ann\n'),
     ]);
-    const { rows } = await readAll(bytes);
-    expect(rows).toHaveLength(3);
-    expect(rows[1]?.fields.full_name).toBe('Zo\uFFFD(');
-    expect(rows[1]?.extras[DECODE_WARNING_KEY]).toMatch(/U\+FFFD/);
-    expect(rows[0]?.extras[DECODE_WARNING_KEY]).toBeUndefined();
-    expect(rows[2]?.extras[DECODE_WARNING_KEY]).toBeUndefined();
+    const { items, rows } = await readAll(bytes);
+    expect(rows.map((r) => r.fields.email)).toEqual(['ok@x.com', 'fine@x.com']);
+    expect(items[1]).toMatchObject({
+      kind: 'rejection',
+      rowIndex: 1,
+      lineNumber: 3,
+      reason: 'invalid_encoding',
+      raw: JSON.stringify(['bad@x.com', 'Zo\uFFFD(']),
+    });
+    expect((items[1] as ReaderRejection).detail).toContain('"name"');
   });
 });
 
@@ -412,5 +416,108 @@ describe('inspectUpload', () => {
     await new Promise((r) => setTimeout(r, 20));
     expect(pulled).toBe(after);
     expect(pulled).toBeLessThan(20);
+  });
+});
+
+describe('bad cells cost their rows, not the file', () => {
+  const reasons = (items: ReaderItem[]) =>
+    items.map((i) => [i.rowIndex, i.kind === 'row' ? i.fields.email : (i as ReaderRejection).reason]);
+
+  it('reads a mail-tool export whose few cells hold control characters, rejecting those rows only', async () => {
+    const lines = ['Email,Name,Notes'];
+    for (let i = 0; i < 40; i++) lines.push(`p${i}@x.com,Pat ${i},note ${i}`);
+    lines[5] = 'p4@x.com,Pat\u0007 4,note 4';
+    lines[12] = 'p11@x.com,Pat 11,"line\u000bbreak"';
+    lines[30] = 'p29@x.com,Pat 29,nul\u0000here';
+    const { upload, items, rows } = await readAll(Buffer.from(lines.join('\r\n')));
+    expect(upload.format).toBe('csv');
+    expect(items).toHaveLength(40);
+    expect(items.map((i) => i.rowIndex)).toEqual([...Array(40).keys()]);
+    expect(rows).toHaveLength(37);
+    const rejected = items.filter((i): i is ReaderRejection => i.kind === 'rejection');
+    expect(rejected.map((r) => [r.rowIndex, r.lineNumber, r.reason])).toEqual([
+      [4, 6, 'control_characters'],
+      [11, 13, 'control_characters'],
+      [29, 31, 'control_characters'],
+    ]);
+    expect(rejected[0]?.detail).toBe('column "Name" holds the control character U+0007 at position 4');
+    expect(rejected[2]?.detail).toContain('U+0000');
+    // the row as read, every cell, so nothing of it is lost
+    expect(JSON.parse(rejected[2]?.raw as string)).toEqual(['p29@x.com', 'Pat 29', 'nul\u0000here']);
+    expect(await inspectUpload(chunked(Buffer.from(lines.join('\r\n'))))).toMatchObject({
+      rows_detected: 40,
+      rows_unreadable: 3,
+    });
+  });
+
+  it('rejects a row with an over-long cell, and reads tab, CR and LF inside quoted cells', async () => {
+    const csv = `email,notes\na@x.com,${'y'.repeat(101)}\nb@x.com,"multi\r\nline\tcell"\nc@x.com,${'z'.repeat(100)}\n`;
+    const { items } = await readAll(Buffer.from(csv), { maxFieldChars: 100 });
+    expect(reasons(items)).toEqual([
+      [0, 'field_too_large'],
+      [1, 'b@x.com'],
+      [2, 'c@x.com'],
+    ]);
+    expect((items[0] as ReaderRejection).detail).toBe('column "notes" holds 101 characters (limit 100)');
+  });
+
+  it('drops control characters from header names', async () => {
+    const { upload, rows } = await readAll(Buffer.from('E\u0001mail,No\u0000tes\na@x.com,n\n'));
+    expect(upload.columns).toEqual(['Email', 'Notes']);
+    expect(rows[0]).toMatchObject({ fields: { email: 'a@x.com' }, extras: { Notes: 'n' } });
+  });
+
+  it('refuses as binary a file whose start is more than 10 % NUL or control characters', async () => {
+    const body = `email\n${'a@x.com\n'.repeat(80)}`;
+    const controls = (n: number) => '\u0001'.repeat(n);
+    // 9 % suspicious: read (the damaged row rejected); 12 %: binary
+    const nine = Buffer.from(`${body}${controls(Math.ceil(body.length * 0.099))}\n`);
+    const { items } = await readAll(nine);
+    expect(items).toHaveLength(81);
+    expect(items[80]).toMatchObject({ kind: 'rejection', reason: 'control_characters' });
+    const twelve = Buffer.from(`${body}${'\u0000'.repeat(Math.ceil(body.length * 0.14))}\n`);
+    const err = await formatError(twelve);
+    expect(err.code).toBe('unsupported_format');
+    expect(err.detail).toMatch(/binary.*1[2-4] %/);
+  });
+
+  it('costs one element in a JSON array and one line in NDJSON', async () => {
+    const array = JSON.stringify([
+      { email: 'a@x.com' },
+      { email: 'b@x.com', name: 'nul\u0000' },
+      { email: 'c@x.com', 'bad\u0007key': 'v' },
+      { email: `d@x.com${'\uFFFD'}` },
+      { email: 'e@x.com', deep: JSON.parse(`${'['.repeat(70)}1${']'.repeat(70)}`) },
+      { email: 'f@x.com', deep: JSON.parse(`${'['.repeat(60)}1${']'.repeat(60)}`) },
+      { email: 'g@x.com' },
+    ]);
+    const json = await readAll(Buffer.from(array));
+    expect(reasons(json.items)).toEqual([
+      [0, 'a@x.com'],
+      [1, 'control_characters'],
+      [2, 'control_characters'],
+      [3, 'invalid_encoding'],
+      [4, 'nested_too_deep'],
+      [5, 'f@x.com'],
+      [6, 'g@x.com'],
+    ]);
+    const ndjson =
+      '{"email":"a@x.com"}\n{"email":"b@x.com","n":"\\u001b[31m"}\n{"email":"c@x.com",\n{"email":"d@x.com"}\n';
+    const lines = await readAll(Buffer.from(ndjson));
+    expect(reasons(lines.items)).toEqual([
+      [0, 'a@x.com'],
+      [1, 'control_characters'],
+      [2, 'invalid_json'],
+      [3, 'd@x.com'],
+    ]);
+  });
+
+  it('reads a JSON element nested 100,000 deep as one rejection, without overflowing the stack', async () => {
+    const deep = `${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`;
+    const { items } = await readAll(Buffer.from(`{"email":"a@x.com"}\n{"email":"b@x.com","x":${deep}}\n`));
+    expect(reasons(items)).toEqual([
+      [0, 'a@x.com'],
+      [1, 'nested_too_deep'],
+    ]);
   });
 });

@@ -19,9 +19,12 @@ export function sniffDelimiter(sample: string, complete: boolean, filename = '')
   const fallback: Delimiter = /\.tsv$/i.test(filename) ? '\t' : ',';
   const counts = DELIMITERS.map((d) => fieldCounts(sample, complete, d));
   // Only when no delimiter splits the first line is it taken for a one-cell title above the header.
+  // The title lines are those no candidate splits: each candidate skipping its own one-cell lines would
+  // let a wrong one skip the real header too and be judged on data rows.
+  const titleLines = Math.min(...counts.map(leadingOneCellRecords));
   return (
     pickBest(counts.map((c) => consistency(c))) ??
-    pickBest(counts.map((c) => consistency(afterTitle(c)))) ??
+    pickBest(counts.map((c) => consistency(c.slice(titleLines)))) ??
     fallback
   );
 }
@@ -38,9 +41,9 @@ function pickBest(scores: number[]): Delimiter | null {
   return best;
 }
 
-const afterTitle = (counts: number[]): number[] => {
+const leadingOneCellRecords = (counts: number[]): number => {
   const header = counts.findIndex((c) => c > 1);
-  return header === -1 ? [] : counts.slice(header);
+  return header === -1 ? counts.length : header;
 };
 
 function fieldCounts(sample: string, complete: boolean, delimiter: Delimiter): number[] {

@@ -1,3 +1,4 @@
+import { BINARY_SHARE, suspiciousShare } from './cells.ts';
 import { UploadFormatError } from './errors.ts';
 
 export type UploadFormat = 'csv' | 'json' | 'ndjson';
@@ -29,8 +30,9 @@ export function checkNotBinary(sample: Uint8Array): void {
 
 /**
  * CSV, a JSON array or NDJSON, from the first non-blank character of the decoded text; the file name
- * is only a hint for the cases content cannot settle. Text with NULs or many control characters is
- * binary whatever its name.
+ * is only a hint for the cases content cannot settle. Text whose start is more than BINARY_SHARE NUL,
+ * control characters or undecodable bytes is binary whatever its name (cells.ts); below that, damaged
+ * cells cost their rows only.
  */
 export function detectFormat(text: string, complete: boolean, filename = ''): UploadFormat {
   const first = /\S/.exec(text);
@@ -38,8 +40,13 @@ export function detectFormat(text: string, complete: boolean, filename = ''): Up
     if (complete) throw new UploadFormatError('empty_file', 'the file holds no data');
     return 'csv';
   }
-  if (looksBinary(text)) {
-    throw new UploadFormatError('unsupported_format', `the file is binary, not CSV or JSON: ${EXPORT_HINT}`);
+  const share = suspiciousShare(text);
+  if (share > BINARY_SHARE) {
+    const percent = Math.round(share * 100);
+    throw new UploadFormatError(
+      'unsupported_format',
+      `the file is binary, not CSV or JSON (${percent} % of its first 65,536 characters are NUL, control characters or undecodable bytes): ${EXPORT_HINT}`,
+    );
   }
   const c = first[0];
   if (c === '[') return 'json';
@@ -51,15 +58,4 @@ export function detectFormat(text: string, complete: boolean, filename = ''): Up
     );
   }
   return 'csv';
-}
-
-function looksBinary(text: string): boolean {
-  let control = 0;
-  const n = Math.min(text.length, 65536);
-  for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0) return true;
-    if (c < 32 && c !== 9 && c !== 10 && c !== 13 && c !== 12) control++;
-  }
-  return control > n * 0.01;
 }

@@ -1,3 +1,4 @@
+import { cellProblem, withoutControls } from './cells.ts';
 import { type LeadField, leadFieldFor } from './headers.ts';
 import type { UnreadableReason } from './pieces.ts';
 
@@ -11,7 +12,7 @@ export interface LeadRow {
   extras: Record<string, string>;
 }
 
-/** null: a blank record (not a row). */
+/** null: a blank record (not a row). A reason: the record was read but one of its values is unreadable. */
 export type RowMapper<T> = (data: T) => LeadRow | { reason: UnreadableReason; detail: string } | null;
 
 export interface Columns {
@@ -28,13 +29,8 @@ export interface CsvLayout extends Columns {
 }
 export type Refusal = { ok: false; detail: string };
 
-/**
- * Where a value that decoding could not read is flagged: the row is still read (its other cells are
- * fine) but says so, rather than passing U+FFFD off as data.
- */
-export const DECODE_WARNING_KEY = '_decode_warning';
-const DECODE_WARNING = 'the row holds bytes invalid in the file encoding, read as U+FFFD';
-const REPLACEMENT = '\uFFFD';
+/** JSON nesting deeper than this is refused per record: JSON.stringify of it would overflow the stack. */
+export const MAX_JSON_DEPTH = 64;
 
 const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const MAX_LISTED_COLUMNS = 20;
@@ -45,7 +41,7 @@ const MAX_LISTED_COLUMNS = 20;
  * with `_2`, `_3`, ...).
  */
 export function csvLayout(header: string[]): CsvLayout | Refusal {
-  const columns = header.map((h) => h.trim());
+  const columns = header.map((h) => withoutControls(h).trim());
   const fields: (LeadField | null)[] = [];
   const keys: string[] = [];
   const taken = new Set<string>();
@@ -87,25 +83,23 @@ function noEmailDetail(columns: string[]): string {
  */
 const newExtras = (): LeadRow['extras'] => Object.create(null);
 
-export function csvRowMapper(layout: CsvLayout): RowMapper<string[]> {
+export function csvRowMapper(layout: CsvLayout, maxFieldChars: number): RowMapper<string[]> {
   const { fields: columnFields, keys } = layout;
   const width = keys.length;
   return (values) => {
+    if (values.every((v) => v.trim() === '')) return null;
     const fields: LeadRow['fields'] = {};
     const extras = newExtras();
-    let empty = true;
-    let damaged = false;
     for (let j = 0; j < values.length; j++) {
       const v = values[j] as string;
       if (v === '') continue;
-      empty = false;
-      if (v.includes(REPLACEMENT)) damaged = true;
+      const key = j < width ? (keys[j] as string) : `_extra_${j - width + 1}`;
+      const problem = cellProblem(key, v, maxFieldChars);
+      if (problem) return problem;
       const field = j < width ? columnFields[j] : null;
       if (field) fields[field] = v;
-      else extras[j < width ? (keys[j] as string) : `_extra_${j - width + 1}`] = v;
+      else extras[key] = v;
     }
-    if (empty || values.every((v) => v.trim() === '')) return null;
-    if (damaged) extras[DECODE_WARNING_KEY] = DECODE_WARNING;
     return { fields, extras };
   };
 }
@@ -114,9 +108,12 @@ export function csvRowMapper(layout: CsvLayout): RowMapper<string[]> {
  * JSON keys map like CSV headers, per object (objects need not share keys). Nested objects and arrays
  * are kept as JSON text in extras, never flattened into a lead column; null is an empty value.
  */
-export function jsonRowMapper(): RowMapper<string> {
+export function jsonRowMapper(maxFieldChars: number): RowMapper<string> {
   const fieldOf = memo(leadFieldFor);
   return (text) => {
+    if (nestingDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+      return { reason: 'nested_too_deep', detail: `nested deeper than ${MAX_JSON_DEPTH} levels` };
+    }
     let value: unknown;
     try {
       value = JSON.parse(text);
@@ -128,18 +125,17 @@ export function jsonRowMapper(): RowMapper<string> {
     }
     const fields: LeadRow['fields'] = {};
     const extras = newExtras();
-    let damaged = false;
     for (const [key, v] of Object.entries(value)) {
       if (v === null || v === undefined) continue;
       const nested = typeof v === 'object';
       const s = typeof v === 'string' ? v : nested ? JSON.stringify(v) : String(v);
       if (s === '') continue;
-      if (s.includes(REPLACEMENT)) damaged = true;
+      const problem = cellProblem(key, key, maxFieldChars) ?? cellProblem(key, s, maxFieldChars);
+      if (problem) return problem;
       const field = nested ? null : fieldOf(key);
       if (field && fields[field] === undefined) fields[field] = s;
       else extras[key] = s;
     }
-    if (damaged) extras[DECODE_WARNING_KEY] = DECODE_WARNING;
     return { fields, extras };
   };
 }
@@ -163,6 +159,27 @@ export function jsonLayout(elements: string[]): Columns | Refusal {
   const emailColumn = list.find((c) => leadFieldFor(c) === 'email');
   if (emailColumn !== undefined) return { ok: true, columns: list, emailColumn };
   return { ok: false, detail: noEmailDetail(list) };
+}
+
+/**
+ * The deepest nesting of arrays and objects in a JSON text, counted up to `limit + 1` (enough to
+ * refuse). A flat object (the usual lead) has no bracket after its first and is not scanned.
+ */
+function nestingDepth(text: string, limit: number): number {
+  if (text.indexOf('{', 1) === -1 && text.indexOf('[') === -1) return 1;
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length && deepest <= limit; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++;
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 || c === 91) deepest = Math.max(deepest, ++depth);
+    else if (c === 125 || c === 93) depth--;
+  }
+  return deepest;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -11,7 +11,12 @@ export type UnreadableReason =
   | 'record_too_large'
   | 'invalid_json'
   | 'non_object_element'
-  | 'truncated_json';
+  | 'truncated_json'
+  /** One value of the record (cells.ts): the record is read, but that value cannot be a lead's. */
+  | 'control_characters'
+  | 'invalid_encoding'
+  | 'field_too_large'
+  | 'nested_too_deep';
 
 /** A push tokenizer: text in (any chunking), complete pieces out, in order. */
 export interface Tokenizer<T> {

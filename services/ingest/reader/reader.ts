@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_FIELD_CHARS } from './cells.ts';
 import { CsvTokenizer } from './csv-tokenizer.ts';
 import { type Delimiter, sniffDelimiter } from './delimiter.ts';
 import { decodeStream, detectEncoding, type Encoding } from './encoding.ts';
@@ -48,6 +49,8 @@ export interface ReaderOptions {
   filename?: string;
   /** Longest record (CSV record, JSON element, NDJSON line) read; longer ones are rejected unread. */
   maxRecordChars?: number;
+  /** Longest value (CSV cell, JSON value or key); a record holding a longer one is rejected. */
+  maxFieldChars?: number;
 }
 
 export interface OpenedUpload {
@@ -89,9 +92,10 @@ export async function openUpload(
 ): Promise<OpenedUpload> {
   const filename = options.filename ?? '';
   const max = options.maxRecordChars ?? DEFAULT_MAX_RECORD_CHARS;
+  const maxField = options.maxFieldChars ?? DEFAULT_MAX_FIELD_CHARS;
   const bytes = new Peekable(asBuffers(input)[Symbol.asyncIterator]());
   try {
-    const head = await bytes.peek((chunks) => totalLength(chunks) > SAMPLE_BYTES);
+    const head = await bytes.peek(longerThan(SAMPLE_BYTES));
     const sample = Buffer.concat(head.items).subarray(0, SAMPLE_BYTES);
     const wholeFile = head.complete && totalLength(head.items) <= SAMPLE_BYTES;
     if (sample.length === 0) throw new UploadFormatError('empty_file', 'the file is empty');
@@ -103,7 +107,7 @@ export async function openUpload(
         if (settled !== 'utf-8?') encoding = settled;
       })[Symbol.asyncIterator](),
     );
-    const textHead = await text.peek((chunks) => totalLength(chunks) > SAMPLE_BYTES);
+    const textHead = await text.peek(longerThan(SAMPLE_BYTES));
     const sampleText = textHead.items.join('').slice(0, SAMPLE_BYTES);
     const allText = textHead.complete && totalLength(textHead.items) <= SAMPLE_BYTES;
     const format = detectFormat(sampleText, allText, filename);
@@ -111,10 +115,10 @@ export async function openUpload(
     if (format === 'csv') {
       const delimiter = sniffDelimiter(sampleText, allText, filename);
       const tokenizer = new CsvTokenizer(delimiter.charCodeAt(0), max);
-      opened = { delimiter, ...(await openCsv(tokenize(text, tokenizer))) };
+      opened = { delimiter, ...(await openCsv(tokenize(text, tokenizer), maxField)) };
     } else {
       const tokenizer = format === 'json' ? new JsonArrayTokenizer(max) : new NdjsonTokenizer(max);
-      opened = { delimiter: null, ...(await openJson(tokenize(text, tokenizer))) };
+      opened = { delimiter: null, ...(await openJson(tokenize(text, tokenizer), maxField)) };
     }
     return {
       format,
@@ -172,7 +176,7 @@ type Opened = Pick<OpenedUpload, 'columns' | 'emailColumn' | 'items'>;
  * PREAMBLE_RECORDS one-cell lines (a report title, Excel's `sep=;`) are skipped: they are not leads.
  * Anything else before it means there is no usable header.
  */
-async function openCsv(batches: Batches<string[]>): Promise<Opened> {
+async function openCsv(batches: Batches<string[]>, maxFieldChars: number): Promise<Opened> {
   let skipped = 0;
   for (;;) {
     const next = await batches.next();
@@ -187,7 +191,9 @@ async function openCsv(batches: Batches<string[]>): Promise<Opened> {
       };
       if (p.kind === 'bad') throw refuse('unsupported_format', `the header row cannot be read: ${p.detail}`);
       const layout = csvLayout(p.data);
-      if (layout.ok) return opened(batches, batch.slice(i + 1), layout, csvRowMapper);
+      if (layout.ok) {
+        return opened(batches, batch.slice(i + 1), layout, (l) => csvRowMapper(l, maxFieldChars));
+      }
       if (!isPreamble(p.data) || ++skipped > PREAMBLE_RECORDS) throw refuse('no_email_column', layout.detail);
     }
   }
@@ -195,7 +201,7 @@ async function openCsv(batches: Batches<string[]>): Promise<Opened> {
 
 const isPreamble = (values: string[]): boolean => values.filter((v) => v.trim() !== '').length === 1;
 
-async function openJson(batches: Batches<string>): Promise<Opened> {
+async function openJson(batches: Batches<string>, maxFieldChars: number): Promise<Opened> {
   const pending: Piece<string>[] = [];
   let elements = 0;
   let chars = 0;
@@ -211,7 +217,7 @@ async function openJson(batches: Batches<string>): Promise<Opened> {
   }
   if (done && pending.length === 0) throw new UploadFormatError('empty_file', 'the JSON holds no records');
   const layout = jsonLayout(pending.flatMap((p) => (p.kind === 'data' ? [p.data] : [])));
-  return opened(batches, pending, layout, jsonRowMapper);
+  return opened(batches, pending, layout, () => jsonRowMapper(maxFieldChars));
 }
 
 /** Refuses the file when no column is an email; else the rows, the looked-ahead ones first. */
@@ -288,8 +294,22 @@ async function* asBuffers(input: AsyncIterable<Uint8Array>): AsyncGenerator<Buff
 const totalLength = (chunks: readonly { length: number }[]): number =>
   chunks.reduce((n, c) => n + c.length, 0);
 
+/**
+ * A peek's stop condition, counting each chunk once: with the whole head summed on every pull, a sample
+ * arriving in tiny chunks cost quadratic time.
+ */
+function longerThan(limit: number): (chunks: readonly { length: number }[]) => boolean {
+  let counted = 0;
+  let length = 0;
+  return (chunks) => {
+    for (; counted < chunks.length; counted++) length += (chunks[counted] as { length: number }).length;
+    return length > limit;
+  };
+}
+
 const isBlank = (values: string[]): boolean => values.every((v) => v.trim() === '');
 
+/** A CSV record rejected for one of its cells is kept as the JSON array of its cells, as read. */
 function rawOf(data: unknown): string {
   return (typeof data === 'string' ? data : JSON.stringify(data)).slice(0, RAW_HEAD_CHARS);
 }
