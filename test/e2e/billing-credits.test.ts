@@ -33,6 +33,7 @@ const receiver = await startSignedReceiver();
 
 beforeAll(async () => {
   run = await startPipelineRun('e2e_billing', Buffer.concat([first, second]), {
+    providers: 'sandbox',
     extra: { standardize: { BILLING_PLAN_CREDITS: `payg=${CREDITS}` } },
   });
   // A customer of the gateway on the run's prefix: the batches are theirs, read back through the API.

@@ -28,7 +28,7 @@ const services: RunningService[] = [];
 const receiver = await startSignedReceiver();
 
 beforeAll(async () => {
-  run = await startPipelineRun('e2e_billing_flow', Buffer.concat([first, second]));
+  run = await startPipelineRun('e2e_billing_flow', Buffer.concat([first, second]), { providers: 'sandbox' });
   gw = await gatewayOnPrefix(run.config, run.uploadDir, {
     WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
     STRIPE_WEBHOOK_SECRET: SECRET,

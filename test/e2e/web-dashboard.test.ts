@@ -62,7 +62,7 @@ function startReceiver(): Promise<Server> {
 }
 
 beforeAll(async () => {
-  run = await startPipelineRun('web_dashboard', readFileSync(SAMPLE));
+  run = await startPipelineRun('web_dashboard', readFileSync(SAMPLE), { providers: 'sandbox' });
   // Loopback receivers are refused by the address guard unless allow-listed (development and tests).
   const allowLoopback = { WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' };
   dispatcher = await startService(
