@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Config, loadConfig, REPO_ROOT } from '../../services/lib/config.ts';
 import { cleanupIsolated, isolatedPrefix } from '../support/isolated.ts';
-import { freeTcpPort } from '../support/services.ts';
+import { freeTcpPort, freeTcpPortRun } from '../support/services.ts';
 
 /**
  * The documented client flow (scripts/api-flow.sh: curl and jq only, following API.md literally)
@@ -20,7 +20,8 @@ const env = {
   LEEDRUSH_PREFIX: prefix,
   CLICKHOUSE_DATABASE: `${prefix}_leedrush`,
   GATEWAY_PORT: String(port),
-  METRICS_BASE_PORT: String(await freeTcpPort()),
+  // npm start gives each service the next port up from this base.
+  METRICS_BASE_PORT: String(await freeTcpPortRun(16)),
   UPLOAD_DIR: join(workDir, 'uploads'),
   LOG_LEVEL: 'warn',
   // The gateway verifies, and scripts/stripe-event.sh signs, Stripe's events with this secret.

@@ -37,7 +37,8 @@ beforeAll(async () => {
     extra: { standardize: { BILLING_PLAN_CREDITS: `payg=${CREDITS}` } },
   });
   // A customer of the gateway on the run's prefix: the batches are theirs, read back through the API.
-  gateway = await gatewayOnPrefix(run.config, run.uploadDir);
+  // Its sign-up opens the account's ledger, so it must know the same plan credits as the meter.
+  gateway = await gatewayOnPrefix(run.config, run.uploadDir, { BILLING_PLAN_CREDITS: `payg=${CREDITS}` });
   ({ token, accountId: ACCOUNT } = await gateway.signUp());
   const endpoint = await new EndpointStore(run.redis, keyspace(run.config.LEEDRUSH_PREFIX)).create(
     ACCOUNT,

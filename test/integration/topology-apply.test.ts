@@ -99,11 +99,11 @@ describe('applyTopology on a fresh prefix', () => {
     expect(rows).toEqual(
       loadMigrations().map((m) => ({ version: m.version, name: m.name, checksum: m.checksum })),
     );
-    const tables = await querySql<{ name: string }>(
+    const tables = await querySql<{ name: string; engine: string }>(
       ch,
-      sql`SELECT name FROM system.tables WHERE database = ${config.CLICKHOUSE_DATABASE} ORDER BY name`,
+      sql`SELECT name, engine FROM system.tables WHERE database = ${config.CLICKHOUSE_DATABASE} ORDER BY name`,
     );
-    expect(tables.map((t) => t.name)).toEqual([
+    expect(tables.filter((t) => t.engine !== 'View').map((t) => t.name)).toEqual([
       'batches',
       'enrichment_calls',
       'leads',
@@ -111,6 +111,15 @@ describe('applyTopology on a fresh prefix', () => {
       'schema_migrations',
       'usage_events',
       'webhook_deliveries',
+    ]);
+    expect(tables.filter((t) => t.engine === 'View').map((t) => t.name)).toEqual([
+      'account_yield',
+      'batch_yield',
+      'email_status_mix',
+      'phone_status_mix',
+      'provider_cost',
+      'rejection_reasons',
+      'usage_by_day',
     ]);
   });
 

@@ -123,6 +123,27 @@ async function waitHealthy(
   throw new Error(`${service.name} not healthy after ${timeoutMs} ms (last: ${last}):\n${service.output()}`);
 }
 
+/**
+ * `count` consecutive ports that are free now, below Linux's ephemeral range (32768+) so that no
+ * outgoing connection of another test takes one between this check and the listener that needs it.
+ */
+export async function freeTcpPortRun(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 12_000);
+    const free = await Promise.all(Array.from({ length: count }, (_, i) => portIsFree(base + i)));
+    if (free.every(Boolean)) return base;
+  }
+  throw new Error(`no ${count} consecutive free ports between 20000 and 32767`);
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer()
+      .once('error', () => resolve(false))
+      .listen(port, '0.0.0.0', () => s.close(() => resolve(true)));
+  });
+}
+
 export function freeTcpPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer()
