@@ -71,14 +71,9 @@ async function plan() {
       el('p', { class: 'muted' }, `Billing cycle ${s.billing_cycle_start} – ${s.billing_cycle_end}`),
     );
   } catch (err) {
-    if (err.status === 404 || err.status === 501) {
-      card.dataset.state = 'unavailable';
-      fill(card, el('p', { class: 'muted' }, 'Billing not available on this server.'));
-    } else {
-      card.dataset.state = 'error';
-      fill(card, '');
-      sayError(byId('plan-message'), err);
-    }
+    card.dataset.state = 'error';
+    fill(card, '');
+    sayError(byId('plan-message'), err);
   }
 }
 
