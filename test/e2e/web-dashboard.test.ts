@@ -294,7 +294,11 @@ describe('the web dashboard in headless Chromium', () => {
     await page.locator('#plan:not([data-state=loading])').waitFor();
     const billing = await apiGet('/billing/subscription');
     expect(billing.status).toBe(200);
-    const s = (await billing.json()) as { plan_name: string; credits_remaining: number; credits_total: number };
+    const s = (await billing.json()) as {
+      plan_name: string;
+      credits_remaining: number;
+      credits_total: number;
+    };
     expect(await page.locator('#plan').getAttribute('data-state')).toBe('available');
     expect(await text('#plan')).toContain(s.plan_name);
     expect(await text('#plan')).toContain(`of ${s.credits_total.toLocaleString('en-US')} credits left`);
@@ -311,10 +315,7 @@ describe('the web dashboard in headless Chromium', () => {
     await page.goto(`${base}/app/batches`);
     await page.waitForURL(`${base}/app/`);
     expect(pageErrors).toEqual([]);
-    expect(failedRequests).toEqual([
-      '400 /api/auth/register',
-      '400 /api/webhooks',
-    ]);
+    expect(failedRequests).toEqual(['400 /api/auth/register', '400 /api/webhooks']);
     // The policy is really enforced: a script injected inline does not run.
     const ran = await page.evaluate(`(() => {
       const s = document.createElement('script');
