@@ -23,6 +23,7 @@ const LIST_SEPARATOR = /[;,\s]+/;
 // forms, which are unambiguous ("jane at acme" in plain words is left for verify to judge).
 const OBFUSCATED_AT = /\s*[([{]\s*at\s*[)\]}]\s*/gi;
 const OBFUSCATED_DOT = /\s*[([{]\s*dot\s*[)\]}]\s*/gi;
+const URL_DELIMITER = /[/\\?#]/;
 const WRAPPING = /^["'([{<]+|["')\]}>.;,:]+$/g;
 
 export function standardizeEmail(raw: string | null | undefined): StandardEmail | null {
@@ -45,6 +46,9 @@ export function standardizeEmail(raw: string | null | undefined): StandardEmail 
   if (at < 0) return { email: address, display: address };
   const local = address.slice(0, at);
   const domain = address.slice(at + 1).replace(/\.$/, '');
+  // domainTo* parse a URL host, cutting "x/y" at the slash: such a domain is kept as written, so verify
+  // can report it (and a second pass gives the same).
+  if (URL_DELIMITER.test(domain)) return { email: `${local}@${domain}`, display: `${local}@${domain}` };
   // domainToASCII returns '' for a domain it cannot convert: keep the text so verify can report it.
   const ascii = domainToASCII(domain) || domain;
   const unicode = domainToUnicode(ascii) || domain;
