@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Component, portFromEnv } from '../component.ts';
 import { expectOk } from '../probes.ts';
@@ -38,9 +39,12 @@ export const dashboards: Component = {
     await expectOk(`${base}/api/health`);
   },
   // The server is part of this repository: its version is the project's, with the dashboards it serves.
-  version: async () => {
+  version: async (ctx) => {
+    const pkg = JSON.parse(await readFile(join(ctx.paths.root, 'package.json'), 'utf8')) as {
+      version?: string;
+    };
     const health = JSON.parse(await expectOk(`${base}/api/health`)) as { dashboards?: string[] };
-    return `leedrush dashboards (${(health.dashboards ?? []).length} dashboards)`;
+    return `leedrush ${pkg.version ?? 'unknown'} (${(health.dashboards ?? []).length} dashboards)`;
   },
   startTimeoutMs: 30_000,
 };
