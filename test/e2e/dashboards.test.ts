@@ -35,7 +35,7 @@ import { TOPICS, topicName } from '../../services/lib/names.ts';
 import { launchChromium } from '../support/browser.ts';
 import { serveGateway } from '../support/gateway.ts';
 import { type PipelineRun, startPipelineRun, waitForAnnounced } from '../support/pipeline.ts';
-import { type RunningService, serviceEnv, startService } from '../support/services.ts';
+import { PLENTY_OF_CREDITS, type RunningService, serviceEnv, startService } from '../support/services.ts';
 
 const SAMPLE = join(REPO_ROOT, 'test/fixtures/samples/leads.csv');
 const ARTIFACTS = join(REPO_ROOT, '.artifacts', 'dashboards');
@@ -184,7 +184,12 @@ beforeAll(async () => {
     ),
   ]);
   extra.push(usage as RunningService, webhooks as RunningService);
-  gateway = await serveGateway(config, { ...allowLoopback, UPLOAD_DIR: run.uploadDir });
+  // The gateway opens accounts with the same plenty of credits as the meter: both batches run through.
+  gateway = await serveGateway(config, {
+    ...allowLoopback,
+    UPLOAD_DIR: run.uploadDir,
+    BILLING_PLAN_CREDITS: PLENTY_OF_CREDITS,
+  });
   for (const s of [...run.pipeline.services, ...extra]) scraped(s.name, s.port);
   scraped('gateway', Number(new URL(gateway.url).port));
   receiver = await startReceiver();
