@@ -62,7 +62,7 @@ export function parseTime(text: string, now = Date.now() / 1000): number {
   const m = /^now(?:-(\d+)([smhd]))?$/.exec(text);
   if (!m) throw new Error(`time "${text}": use now, now-<n>[smhd] or unix seconds`);
   const unit = { s: 1, m: 60, h: 3600, d: 86_400 }[(m[2] ?? 's') as 's' | 'm' | 'h' | 'd'];
-  return Math.floor(now - Number(m[1] ?? 0) * unit);
+  return now - Number(m[1] ?? 0) * unit;
 }
 
 export function stepSeconds(range: TimeRange): number {

@@ -4,7 +4,7 @@
  * script at all: the page reloads itself (meta refresh) at the dashboard's refresh interval.
  */
 import type { Dashboard, Panel } from './model.ts';
-import { type Frame, hasData, type PanelResult, type Series } from './query.ts';
+import { type Frame, hasData, type PanelResult, type Series, type TimeRange } from './query.ts';
 
 const PALETTE = ['#7eb26d', '#eab839', '#6ed0e0', '#ef843c', '#e24d42', '#1f78c1', '#ba43a9', '#705da0'];
 const ROW_PX = 34;
@@ -37,11 +37,13 @@ export function formatValue(value: number, unit: string | undefined): string {
   }
 }
 
-function seriesSvg(series: Series[], unit: string | undefined, height: number): string {
-  const points = series.flatMap((s) => s.points);
-  const ts = points.map((p) => p[0]);
-  const vs = points.map((p) => p[1]).filter(Number.isFinite);
-  const [t0, t1] = [Math.min(...ts), Math.max(...ts)];
+/** A series' samples that are numbers: histogram_quantile over no traffic gives NaN, which draws nothing. */
+const finite = (s: Series) => s.points.filter((p) => Number.isFinite(p[1]));
+
+function seriesSvg(series: Series[], unit: string | undefined, height: number, range: TimeRange): string {
+  const vs = series.flatMap((s) => finite(s).map((p) => p[1]));
+  // The whole queried range, as Grafana draws it: a batch of a minute sits where it happened.
+  const [t0, t1] = [range.from, range.to];
   const [v0, v1] = [Math.min(0, ...vs), Math.max(...vs, 0)];
   const W = 600;
   const H = Math.max(60, height);
@@ -50,14 +52,13 @@ function seriesSvg(series: Series[], unit: string | undefined, height: number): 
   const lines = series
     .map((s, i) => {
       const color = PALETTE[i % PALETTE.length];
-      const path = s.points
-        .filter((p) => Number.isFinite(p[1]))
+      const path = finite(s)
         .map((p) => `${x(p[0]).toFixed(1)},${y(p[1]).toFixed(1)}`)
         .join(' ');
       return `<polyline fill="none" stroke="${color}" stroke-width="2" points="${path}"/>`;
     })
     .join('');
-  const time = (t: number) => new Date(t * 1000).toISOString().slice(11, 16);
+  const time = (t: number) => new Date(t * 1000).toISOString().slice(11, 19);
   return `<div class="axis"><span>${escapeHtml(formatValue(v1, unit))}</span></div>
 <svg viewBox="0 0 ${W} ${H}" preserveAspectRatio="none" style="height:${H}px">${lines}</svg>
 <div class="axis"><span>${escapeHtml(formatValue(v0, unit))}</span><span>${time(t0)}–${time(t1)} UTC</span></div>`;
@@ -65,8 +66,9 @@ function seriesSvg(series: Series[], unit: string | undefined, height: number): 
 
 function legendHtml(series: Series[], unit: string | undefined): string {
   const items = series.map((s, i) => {
-    const last = s.points.at(-1)?.[1] ?? Number.NaN;
-    const max = Math.max(...s.points.map((p) => p[1]));
+    const values = finite(s).map((p) => p[1]);
+    const last = values.at(-1) ?? Number.NaN;
+    const max = values.length ? Math.max(...values) : Number.NaN;
     return `<li><i style="background:${PALETTE[i % PALETTE.length]}"></i>${escapeHtml(s.name)}
 <b>last ${escapeHtml(formatValue(last, unit))}</b> <b>max ${escapeHtml(formatValue(max, unit))}</b></li>`;
   });
@@ -76,7 +78,7 @@ function legendHtml(series: Series[], unit: string | undefined): string {
 function statHtml(series: Series[], unit: string | undefined): string {
   return `<div class="stats">${series
     .map((s) => {
-      const last = s.points.at(-1)?.[1] ?? Number.NaN;
+      const last = finite(s).at(-1)?.[1] ?? Number.NaN;
       return `<div class="stat"><div class="big">${escapeHtml(formatValue(last, unit))}</div>
 <div class="name">${escapeHtml(s.name === 'value' ? '' : s.name)}</div></div>`;
     })
@@ -106,7 +108,7 @@ function mergedFrame(result: PanelResult): Frame | undefined {
   return frames[0];
 }
 
-function panelBody(panel: Panel, result: PanelResult): string {
+function panelBody(panel: Panel, result: PanelResult, range: TimeRange): string {
   const errors = result.targets.filter((t) => t.error);
   if (errors.length)
     return errors
@@ -121,7 +123,7 @@ function panelBody(panel: Panel, result: PanelResult): string {
   if (panel.type === 'table') return tableHtml(frame, unit);
   if (frame.kind !== 'series') return tableHtml(frame, unit);
   if (panel.type === 'stat') return statHtml(frame.series, unit);
-  return seriesSvg(frame.series, unit, height) + legendHtml(frame.series, unit);
+  return seriesSvg(frame.series, unit, height, range) + legendHtml(frame.series, unit);
 }
 
 export interface PageInput {
@@ -131,6 +133,7 @@ export interface PageInput {
   vars: Record<string, string>;
   options: Record<string, string[]>;
   from: string;
+  range: TimeRange;
   generatedAt: Date;
 }
 
@@ -183,7 +186,7 @@ export function dashboardPage(input: PageInput): string {
     const g = panel.gridPos;
     const style = `grid-column:${g.x + 1} / span ${g.w};grid-row:${g.y + 1} / span ${g.h}`;
     return `<section class="panel" data-panel="${panel.id}" style="${style}"><h2>${escapeHtml(panel.title)}</h2>
-<div class="desc">${escapeHtml(panel.description)}</div>${panelBody(panel, input.results[i] as PanelResult)}</section>`;
+<div class="desc">${escapeHtml(panel.description)}</div>${panelBody(panel, input.results[i] as PanelResult, input.range)}</section>`;
   });
   const refresh = /^(\d+)s$/.exec(dashboard.refresh ?? '')?.[1];
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(dashboard.title)}</title>

@@ -80,6 +80,7 @@ export function dashboardApp(opts: DashboardServerOptions = {}): Hono {
         vars: resolved.vars,
         options: resolved.options,
         from,
+        range,
         generatedAt: new Date(),
       }),
     );

@@ -358,7 +358,7 @@ describe('operator dashboards on a real batch', () => {
       expect(Number(batch?.rows_total)).toBe(202);
     }
     expect(
-      stat('leedrush-pipeline', 'DLQ records in range').find((s) => s.name === 'standardize decode')?.value,
+      stat('leedrush-pipeline', 'DLQ records in range').find((s) => s.name === 'standardize')?.value,
     ).toBeGreaterThanOrEqual(1);
     // /down fails all three attempts of each batch's event.
     expect(stat('leedrush-webhooks', 'Deliveries given up in range')[0]?.value).toBeGreaterThanOrEqual(2);

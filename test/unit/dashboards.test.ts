@@ -162,6 +162,7 @@ describe('rendering', () => {
       vars: { prefix: evil },
       options: { prefix: [evil] },
       from: 'now-1h',
+      range: { from: 0, to: 3600 },
       generatedAt: new Date(0),
     });
     expect(html).not.toContain(evil);
