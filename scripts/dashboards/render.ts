@@ -9,7 +9,7 @@ import { type Frame, hasData, type PanelResult, type Series, type TimeRange } fr
 const PALETTE = ['#7eb26d', '#eab839', '#6ed0e0', '#ef843c', '#e24d42', '#1f78c1', '#ba43a9', '#705da0'];
 const ROW_PX = 34;
 
-export const RANGES = ['now-15m', 'now-1h', 'now-6h', 'now-24h', 'now-7d'] as const;
+export const RANGES = ['now-5m', 'now-15m', 'now-1h', 'now-6h', 'now-24h', 'now-7d'] as const;
 
 export function escapeHtml(text: unknown): string {
   return String(text ?? '').replace(
