@@ -12,6 +12,7 @@ import { createInterface } from 'node:readline';
 import { loadConfig, REPO_ROOT } from '../services/lib/config.ts';
 import { applyTopology } from '../topology/apply.ts';
 import { PHASE_CHAIN } from '../topology/topics.ts';
+import { writeScrapeTarget } from './stack/components/prometheus.ts';
 import { up } from './stack/stack.ts';
 
 /** Every phase of the chain, the usage consumer (usage.events → ClickHouse) included. */
@@ -53,10 +54,10 @@ function launch(name: string, entry: string, env: Record<string, string>): Child
 }
 
 function scrapeTarget(name: string, port: number): string {
-  mkdirSync(TARGETS_DIR, { recursive: true });
-  const file = join(TARGETS_DIR, `leedrush-${name}.json`);
-  writeFileSync(file, JSON.stringify([{ targets: [`127.0.0.1:${port}`], labels: { service: name } }]));
-  return file;
+  return writeScrapeTarget(TARGETS_DIR, name, `127.0.0.1:${port}`, {
+    service: name,
+    prefix: process.env.LEEDRUSH_PREFIX ?? '',
+  });
 }
 
 async function main(): Promise<void> {
@@ -80,9 +81,15 @@ async function main(): Promise<void> {
     child.targetFile = scrapeTarget(name, port);
     children.push(child);
   });
-  children.push(launch('gateway', join('gateway', 'main.ts'), { JWT_SECRET: jwtSecret() }));
-  const origin = `http://127.0.0.1:${process.env.GATEWAY_PORT ?? 8080}`;
+  const gatewayPort = Number(process.env.GATEWAY_PORT ?? 8080);
+  const gateway = launch('gateway', join('gateway', 'main.ts'), { JWT_SECRET: jwtSecret() });
+  gateway.targetFile = scrapeTarget('gateway', gatewayPort);
+  children.push(gateway);
+  const origin = `http://127.0.0.1:${gatewayPort}`;
   console.log(`gateway on ${origin}/api, dashboard on ${origin}/app/ — Ctrl-C stops everything`);
+  console.log(
+    `operator dashboards on ${stackEnv.DASHBOARDS_URL}/, Prometheus on ${stackEnv.PROMETHEUS_URL}/`,
+  );
 
   let stopping = false;
   const stopAll = (code: number) => {

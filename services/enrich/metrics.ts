@@ -2,6 +2,9 @@ import { Counter, type Registry } from 'prom-client';
 import type { Enrichment } from '../../schemas/generated.ts';
 import type { CallLogWriter } from './call-log-writer.ts';
 
+/** The cache_level values of an Enrichment (schemas/types), in lookup order. */
+const CACHE_LEVELS = ['l1', 'l2', 'similarity', 'predictive', 'provider', 'none'] as const;
+
 /** Leads by where their enrichment came from, and the enrichment_calls writer's tallies, for /metrics. */
 export class EnrichMetrics {
   private readonly leads: Counter<'cache_level'>;
@@ -14,6 +17,8 @@ export class EnrichMetrics {
       labelNames: ['cache_level'],
       registers,
     });
+    // Every level at 0 from the start: the cache hit rate has a denominator before the first lead.
+    for (const cache_level of CACHE_LEVELS) this.leads.inc({ cache_level }, 0);
     // Read from the writer's own tallies at scrape time: nothing extra on the per-call path.
     const reported = { written: 0, dropped: 0 };
     new Counter({

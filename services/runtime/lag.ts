@@ -30,7 +30,7 @@ export function pollLag(
   admin: Admin,
   groupId: string,
   topic: string,
-  gauge: Gauge<'topic' | 'partition'>,
+  gauge: Gauge<'group' | 'topic' | 'partition'>,
   intervalMs: number,
   onError: (err: unknown) => void,
 ): () => void {
@@ -40,7 +40,7 @@ export function pollLag(
     busy = true;
     try {
       for (const { partition, lag } of await consumerLag(admin, groupId, topic)) {
-        gauge.set({ topic, partition: String(partition) }, lag);
+        gauge.set({ group: groupId, topic, partition: String(partition) }, lag);
       }
     } catch (err) {
       onError(err);

@@ -18,7 +18,7 @@ export class RuntimeMetrics {
   readonly retries: Counter<'kind'>;
   readonly batchSeconds: Histogram;
   readonly batchSize: Histogram;
-  readonly lag: Gauge<'topic' | 'partition'>;
+  readonly lag: Gauge<'group' | 'topic' | 'partition'>;
 
   constructor(readonly registry: Registry) {
     const registers = [registry];
@@ -34,6 +34,9 @@ export class RuntimeMetrics {
     this.dlq = counter('dlq_total', 'Messages copied to the DLQ, by cause: decode | phase | encode', [
       'cause',
     ]);
+    // Every cause exists from the start at 0: increase() only sees a rise from a sample it already has, so
+    // a series born at 1 would hide the first DLQ record from the LeedrushDlqRecords alert.
+    for (const cause of ['decode', 'phase', 'encode']) this.dlq.inc({ cause }, 0);
     this.dropped = counter('dropped_total', 'Inputs the phase dropped', []);
     this.retries = counter(
       'retries_total',
@@ -54,8 +57,9 @@ export class RuntimeMetrics {
     });
     this.lag = new Gauge({
       name: 'leedrush_runtime_consumer_lag',
-      help: 'Log end offset minus committed offset, per input partition',
-      labelNames: ['topic', 'partition'],
+      // The group label lets one query cover every consumer group, as Kafka's own lag exporters do.
+      help: 'Log end offset minus committed offset, per consumer group and input partition',
+      labelNames: ['group', 'topic', 'partition'],
       registers,
     });
   }

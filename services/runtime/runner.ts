@@ -174,6 +174,9 @@ export async function runPhaseService<In, Out>(
     } satisfies PipelineTopics,
   }));
   const inputTopics = inputs.map((i) => i.topics.input);
+  // Series exist at 0 before the first record: increase() and rate() see the first batch's rise too.
+  for (const topic of inputTopics) metrics.consumed.inc({ topic }, 0);
+  if (output) metrics.produced.inc({ topic: output }, 0);
   const group = groupId(prefix, def.name);
   let stopping = false;
   let clients: Clients | undefined;

@@ -42,6 +42,8 @@ export class Dispatcher {
       labelNames: ['result'],
       registers: [o.registry],
     });
+    // Both results exist from the start at 0, so the first failure is a rise that rate() and alerts see.
+    for (const result of ['success', 'failure']) this.attempts.inc({ result }, 0);
     this.givenUp = new Counter({
       name: 'leedrush_webhook_given_up_total',
       help: 'Deliveries abandoned after the last attempt of the retry schedule failed',

@@ -1,5 +1,6 @@
 import type { Component } from '../component.ts';
 import { clickhouse } from './clickhouse.ts';
+import { dashboards } from './dashboards.ts';
 import { kafka } from './kafka.ts';
 import { prometheus } from './prometheus.ts';
 import { redis } from './redis.ts';
@@ -7,7 +8,10 @@ import { registry } from './registry.ts';
 import { sandbox } from './sandbox.ts';
 import { stripeMock } from './stripe-mock.ts';
 
-/** Start order: Kafka first (the registry stores its schemas in Kafka); stop order is the reverse. */
+/**
+ * Start order: Kafka first (the registry stores its schemas in Kafka), the dashboards after the Prometheus
+ * and ClickHouse they read; stop order is the reverse.
+ */
 export const COMPONENTS: readonly Component[] = [
   kafka,
   registry,
@@ -16,6 +20,7 @@ export const COMPONENTS: readonly Component[] = [
   stripeMock,
   sandbox,
   prometheus,
+  dashboards,
 ];
 
 export function componentByName(name: string): Component {

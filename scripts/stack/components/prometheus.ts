@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { aptEnsure } from '../apt.ts';
 import { type Component, portFromEnv, type StackContext } from '../component.ts';
@@ -30,7 +30,63 @@ export function nativeTargets(s: {
   };
 }
 
-/** Writes the config and target files; true when the scrape config changed. */
+/** The `prefix` label of a scrape target: a service's LEEDRUSH_PREFIX, "default" when it has none. */
+export const prefixLabel = (prefix: string): string => prefix || 'default';
+
+/**
+ * Has a Leedrush service on this machine scraped: writes `targets/leedrush-<name>.json` (Prometheus notices
+ * it within the file_sd refresh interval). Returns the file, to be removed when the service stops.
+ */
+export function writeScrapeTarget(
+  targetsDir: string,
+  name: string,
+  address: string,
+  labels: { service: string; prefix: string },
+): string {
+  mkdirSync(targetsDir, { recursive: true });
+  const file = join(targetsDir, `leedrush-${name}.json`);
+  const group: FileSdGroup = {
+    targets: [address],
+    labels: { ...labels, prefix: prefixLabel(labels.prefix) },
+  };
+  writeFileSync(file, `${JSON.stringify([group])}\n`);
+  return file;
+}
+
+/** The alert rules (grafana/alerts/*.rules.yml), their unit tests left out; true when any changed. */
+function writeRules(ctx: StackContext): boolean {
+  const from = join(ctx.paths.root, 'grafana', 'alerts');
+  const to = join(confDir(ctx.paths), 'rules');
+  mkdirSync(to, { recursive: true });
+  const wanted = new Map(
+    readdirSync(from)
+      .filter((f) => f.endsWith('.rules.yml'))
+      .map((f) => [f, readFileSync(join(from, f), 'utf8')]),
+  );
+  let changed = false;
+  for (const f of readdirSync(to)) {
+    if (!wanted.has(f)) {
+      rmSync(join(to, f));
+      changed = true;
+    }
+  }
+  for (const [f, text] of wanted) {
+    if (readOrUndefined(join(to, f)) === text) continue;
+    writeFileSync(join(to, f), text);
+    changed = true;
+  }
+  return changed;
+}
+
+function readOrUndefined(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes the config, rule and target files; true when the scrape config or a rule file changed. */
 function writeConfig(ctx: StackContext): boolean {
   const conf = confDir(ctx.paths);
   mkdirSync(prometheusTargetsDir(ctx.paths), { recursive: true });
@@ -38,11 +94,9 @@ function writeConfig(ctx: StackContext): boolean {
   // Copied next to its targets folder because Prometheus resolves file_sd paths against the config's folder.
   const wanted = readFileSync(join(ctx.paths.root, 'grafana', 'prometheus.yml'), 'utf8');
   const file = join(conf, 'prometheus.yml');
-  let current: string | undefined;
-  try {
-    current = readFileSync(file, 'utf8');
-  } catch {}
+  const current = readOrUndefined(file);
   if (current !== wanted) writeFileSync(file, wanted);
+  const rulesChanged = writeRules(ctx);
   const targets = nativeTargets({
     prometheusPort: port,
     registryManagementPort: portFromEnv('REGISTRY_MANAGEMENT', 8082),
@@ -50,13 +104,13 @@ function writeConfig(ctx: StackContext): boolean {
   for (const [name, groups] of Object.entries(targets)) {
     writeFileSync(join(prometheusTargetsDir(ctx.paths), name), `${JSON.stringify(groups, null, 2)}\n`);
   }
-  return current !== wanted;
+  return current !== wanted || rulesChanged;
 }
 
-/** A running Prometheus picks up an edited grafana/prometheus.yml through its reload endpoint. */
+/** A running Prometheus picks up an edited grafana/prometheus.yml or alert rule through its reload endpoint. */
 async function refresh(ctx: StackContext): Promise<void> {
   if (!writeConfig(ctx)) return;
-  ctx.log('grafana/prometheus.yml changed: reloading Prometheus');
+  ctx.log('grafana/prometheus.yml or grafana/alerts changed: reloading Prometheus');
   const res = await fetch(`${base}/-/reload`, { method: 'POST', signal: AbortSignal.timeout(10_000) });
   if (res.status !== 200) throw new Error(`Prometheus reload answered ${res.status}: ${await res.text()}`);
 }
