@@ -89,6 +89,26 @@ export function sanitizeFileName(name: string): { stem: string; ext: string } {
   return { stem, ext };
 }
 
+/**
+ * Characters a name shown back to people must not carry: C0 and C1 controls and DEL (terminal escapes,
+ * header and log injection), bidirectional overrides and isolates (a "gpj.exe" shown as "exe.jpg"),
+ * zero-width characters and the BOM, line and paragraph separators.
+ */
+const UNSHOWABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/g;
+const MAX_DISPLAY_NAME = 255;
+
+/**
+ * The name of an upload as it is reported and looked up (`filename` in API answers, batches and
+ * webhook events): the client's own name, readable (spaces and any script kept), but only its last
+ * path segment, without the characters above, whitespace collapsed, without leading dots, at most 255
+ * characters; `upload` when nothing is left. The stored file's name is sanitizeFileName's, stricter.
+ */
+export function displayFileName(name: string): string {
+  const base = name.normalize('NFC').split(/[/\\]/).pop() ?? '';
+  const shown = base.replace(UNSHOWABLE, '').replace(/\s+/g, ' ').trim().replace(/^\.+/, '').trim();
+  return [...shown].slice(0, MAX_DISPLAY_NAME).join('').trim() || 'upload';
+}
+
 /** The local-folder store: `<root>/<accountId>/<file>`. */
 export class LocalUploadStore implements UploadStore {
   private readonly root: string;

@@ -1,15 +1,23 @@
 /**
  * Which addresses a webhook may reach. Only globally routed unicast passes: private, loopback,
  * link-local (cloud metadata at 169.254.169.254 included), CGNAT, multicast, unspecified, unique-local,
- * reserved and the IPv6 forms that embed an IPv4 address (6to4, Teredo, NAT64) are refused, and an
+ * reserved and the IPv6 forms that embed an IPv4 address (6to4, Teredo, NAT64, IPv4-compatible) are refused, and an
  * IPv4-mapped IPv6 address is judged as the IPv4 address it carries.
  */
 import { lookup } from 'node:dns/promises';
 import ipaddr from 'ipaddr.js';
 
+/**
+ * ipaddr.js calls the deprecated IPv4-compatible form (::a.b.c.d, RFC 4291 §2.5.5.1) plain unicast;
+ * it carries an IPv4 address (`http://[::127.0.0.1]/` is `[::7f00:1]`) and is never routed publicly.
+ */
+const IPV4_COMPATIBLE = ipaddr.parseCIDR('::/96');
+
 export function isPublicAddress(address: string): boolean {
   if (!ipaddr.isValid(address)) return false;
-  return ipaddr.process(address).range() === 'unicast';
+  const parsed = ipaddr.process(address);
+  if (parsed.kind() === 'ipv6' && parsed.match(IPV4_COMPATIBLE)) return false;
+  return parsed.range() === 'unicast';
 }
 
 export interface ResolvedTarget {

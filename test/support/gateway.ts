@@ -5,15 +5,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serve } from '@hono/node-server';
 import { enrichedLead } from '../../bench/lib/dedup-dataset.ts';
 import { createApp } from '../../gateway/app.ts';
 import { GatewayConfig } from '../../gateway/config.ts';
 import { createDeps } from '../../gateway/deps.ts';
+import { listenGateway, serverPort } from '../../gateway/server.ts';
 import type { ScoredLead } from '../../schemas/generated.ts';
 import { type Config, loadConfig } from '../../services/lib/config.ts';
 import { cleanupIsolated, isolatedConfig } from './isolated.ts';
@@ -106,7 +104,22 @@ async function gatewayApp(config: GatewayConfig) {
     });
   }
 
-  return { app, config, deps, disconnect, json, signUp, upload };
+  /** The app behind a real HTTP server on a free loopback port, with the gateway's own server settings. */
+  async function listen() {
+    const server = await listenGateway(app.fetch, { ...config, GATEWAY_PORT: 0, GATEWAY_HOST: '127.0.0.1' });
+    const port = serverPort(server);
+    return {
+      server,
+      port,
+      url: `http://127.0.0.1:${port}`,
+      close: () => {
+        server.closeAllConnections();
+        return new Promise<void>((resolve) => server.close(() => resolve()));
+      },
+    };
+  }
+
+  return { app, config, deps, disconnect, json, signUp, upload, listen };
 }
 
 /**
@@ -125,10 +138,12 @@ export async function serveGateway(config: Config, env: Record<string, string> =
   });
   const deps = await createDeps(gatewayConfig);
   const { app } = createApp(deps);
-  const server = await new Promise<Server>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as Server));
+  const server = await listenGateway(app.fetch, {
+    ...gatewayConfig,
+    GATEWAY_PORT: 0,
+    GATEWAY_HOST: '127.0.0.1',
   });
-  const { port } = server.address() as AddressInfo;
+  const port = serverPort(server);
   return {
     url: `http://127.0.0.1:${port}`,
     deps,
