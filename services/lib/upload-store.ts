@@ -90,11 +90,11 @@ export function sanitizeFileName(name: string): { stem: string; ext: string } {
 }
 
 /**
- * Characters a name shown back to people must not carry: C0 and C1 controls and DEL (terminal escapes,
- * header and log injection), bidirectional overrides and isolates (a "gpj.exe" shown as "exe.jpg"),
- * zero-width characters and the BOM, line and paragraph separators.
+ * Characters a name shown back to people must not carry: controls (Cc: C0, DEL, C1 — terminal escapes,
+ * header and log injection), format characters (Cf: bidirectional overrides and isolates that show
+ * "gpj.exe" as "exe.jpg", zero-width characters, the BOM), line and paragraph separators.
  */
-const UNSHOWABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/g;
+const UNSHOWABLE = /[\p{Cc}\p{Cf}\u2028\u2029]/gu;
 const MAX_DISPLAY_NAME = 255;
 
 /**
