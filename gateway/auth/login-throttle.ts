@@ -12,7 +12,8 @@ const SCRIPT = `
 for i = 1, 2 do
   local n = tonumber(redis.call('GET', KEYS[i]) or '0')
   if n >= tonumber(ARGV[i]) then
-    return {0, math.max(redis.call('TTL', KEYS[i]), 1), i}
+    -- Whole seconds rounded up: TTL rounds to the nearest, and a client waiting that long could be early.
+    return {0, math.max(math.ceil(redis.call('PTTL', KEYS[i]) / 1000), 1), i}
   end
 end
 for i = 1, 2 do
