@@ -11,9 +11,11 @@ import { enrichedLead } from '../../bench/lib/dedup-dataset.ts';
 import { createApp } from '../../gateway/app.ts';
 import { GatewayConfig } from '../../gateway/config.ts';
 import { createDeps } from '../../gateway/deps.ts';
+import type { GatewayDeps } from '../../gateway/env.ts';
 import { listenGateway, serverPort } from '../../gateway/server.ts';
 import type { ScoredLead } from '../../schemas/generated.ts';
 import { type Config, loadConfig } from '../../services/lib/config.ts';
+import { type LeadRow, leadRow } from '../../services/sink/rows.ts';
 import { cleanupIsolated, isolatedConfig } from './isolated.ts';
 import { PLENTY_OF_CREDITS } from './services.ts';
 
@@ -203,4 +205,42 @@ export function scoredLead(accountId: string, batchId: string, i: number): Score
       missing: ['company_size'],
     },
   };
+}
+
+/**
+ * A batch of `rows` scoredLead rows of the account in ClickHouse as the sink writes them (each twice, as a
+ * redelivery would), counted in the tracker: completed, or one row short of it. `row` may rewrite a
+ * stored row (hostile values no pipeline phase would let through, say).
+ */
+export async function storedBatch(
+  deps: Pick<GatewayDeps, 'batches' | 'clickhouse'>,
+  accountId: string,
+  rows: number,
+  options: { complete?: boolean; row?: (row: LeadRow, i: number) => LeadRow } = {},
+): Promise<string> {
+  const batch = await deps.batches.create(
+    {
+      account_id: accountId,
+      filename: 'my leads.csv',
+      file_path: '/uploads/x.csv',
+      source: 'csv',
+      rows_total: rows,
+    },
+    null,
+  );
+  if (!batch) throw new Error('not created');
+  const leads = Array.from({ length: rows }, (_, i) => scoredLead(accountId, batch.batch_id, i));
+  for (const version of [1, 2]) {
+    await deps.clickhouse.insert({
+      table: 'leads',
+      values: leads.map((l, i) => (options.row ?? ((r) => r))(leadRow(l, Date.now(), version), i)),
+      format: 'JSONEachRow',
+    });
+  }
+  const done = options.complete === false ? rows - 1 : rows;
+  for (let i = 0; i < done; i++) {
+    const status = (RESULT_STATUSES[i % 4] as string).toLowerCase() as 'qualified';
+    await deps.batches.recordTerminal(batch.batch_id, accountId, i, status);
+  }
+  return batch.batch_id;
 }
