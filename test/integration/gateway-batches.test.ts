@@ -110,6 +110,10 @@ describe('uploads', () => {
       expect(up.file_path, JSON.stringify(name)).toMatch(
         /^\/uploads\/[A-Za-z0-9_-]{1,80}_\d{4}-\d{2}-\d{2}_[0-9a-f]{8}(\.csv)?$/,
       );
+      // ... under which ingest opens it again (a device name once was stored where open() refused it).
+      await expect(gw.deps.uploads.stat(accountId, up.file_path), up.file_path).resolves.toMatchObject({
+        size: 'email\r\np@acme.io'.length,
+      });
       // Reported: readable, one segment, nothing that steers a terminal, a header or the text direction.
       expect(up.filename, JSON.stringify(name)).not.toMatch(/[\p{Cc}\p{Cf}/\\\u2028\u2029]/u);
       expect([...up.filename].length).toBeLessThanOrEqual(255);
