@@ -218,7 +218,7 @@ describe('bearer tokens', () => {
       'signature stripped': `${h}.${p}.`,
       'alg none (unsecured JWT)': new UnsecuredJWT(claims).encode(),
       'alg none, signature kept': `${b64({ alg: 'none', typ: 'JWT' })}.${p}.${s}`,
-      'alg None/NONE spelled otherwise': `${b64({ alg: 'NONE' })}.${p}.`,
+      'alg NONE (upper case)': `${b64({ alg: 'NONE' })}.${p}.`,
       'alg switch HS256 → HS512, right key': await new SignJWT(claims)
         .setProtectedHeader({ alg: 'HS512' })
         .sign(key),
