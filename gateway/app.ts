@@ -7,6 +7,7 @@ import { notFound, onError, problem } from './errors.ts';
 import { requireUser } from './middleware/auth.ts';
 import { observe } from './middleware/observability.ts';
 import { planRateLimit } from './middleware/plan-rate-limit.ts';
+import { securityHeaders } from './middleware/security-headers.ts';
 import { type DocsInput, registerUploadDoc, renderDocsPage } from './openapi.ts';
 import { accountRoutes } from './routes/account.ts';
 import { advancedRoutes } from './routes/advanced.ts';
@@ -28,6 +29,7 @@ export function createApp(deps: GatewayDeps) {
     c.set('deps', deps);
     await next();
   });
+  app.use('*', securityHeaders);
   app.use('*', observe(registry));
   app.notFound(notFound);
   app.onError(onError((fields, msg) => deps.log.error(fields, msg)));
@@ -70,7 +72,14 @@ export function createApp(deps: GatewayDeps) {
     servers: [{ url: '/api' }],
   };
   api.doc31('/openapi.json', openapi);
-  api.get('/docs', (c) => c.html(renderDocsPage(api.getOpenAPI31Document(openapi) as unknown as DocsInput)));
+  api.get('/docs', (c) =>
+    c.html(
+      renderDocsPage(
+        api.getOpenAPI31Document(openapi) as unknown as DocsInput,
+        c.get('secureHeadersNonce') ?? '',
+      ),
+    ),
+  );
   registerUploadDoc(api.openAPIRegistry);
   api.route('/', stripeWebhookRoutes);
 

@@ -94,7 +94,27 @@ export const GatewayConfig = BaseConfig.extend({
   AUTH_USER_CACHE_MS: z.coerce.number().int().min(0).max(10_000).default(1000),
   /** Failed logins per email before 429, and the window they are counted in. */
   LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).default(5),
+  /** Failed logins from one client address (whatever the emails) before 429, in the same window. */
+  LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(50),
   LOGIN_FAILURE_WINDOW_S: z.coerce.number().int().min(1).default(900),
+  /**
+   * The gateway runs behind one reverse proxy that terminates TLS: its X-Forwarded-For (last entry) is
+   * the client address and its X-Forwarded-Proto says whether the client used https (HSTS is sent then).
+   * Off by default, because a client could otherwise choose its own address.
+   */
+  GATEWAY_TRUST_PROXY: z
+    .enum(['true', 'false', '1', '0'])
+    .default('false')
+    .transform((v) => v === 'true' || v === '1'),
+  /** A client must send its whole request head within this (slow-loris); 408 and closed otherwise. */
+  GATEWAY_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  /**
+   * A client must send its whole request, body included, within this: long enough for the largest
+   * upload on a slow link, short enough that a body dripped a byte at a time does not hold a socket.
+   */
+  GATEWAY_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(600_000),
+  /** A connection with no bytes either way for this long is closed (a body that stalls). */
+  GATEWAY_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).default(60_000),
   UPLOAD_DIR: z.string().default('.stack/uploads'),
   UPLOAD_MAX_BYTES: z.coerce
     .number()

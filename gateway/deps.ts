@@ -8,6 +8,7 @@ import { LocalUploadStore } from '../services/lib/upload-store.ts';
 import { EndpointStore } from '../services/webhooks/endpoints.ts';
 import { RetryQueue } from '../services/webhooks/retry-queue.ts';
 import { AccountStore } from './auth/accounts.ts';
+import { LoginThrottle } from './auth/login-throttle.ts';
 import { TokenService } from './auth/tokens.ts';
 import { BatchListCache } from './batches/list-cache.ts';
 import { Billing, createStripe } from './billing/service.ts';
@@ -45,6 +46,11 @@ export async function createDeps(config: GatewayConfig): Promise<GatewayDeps> {
     accounts,
     billing: new Billing(config, createStripe(config), redis, key, accounts, publisher, log),
     tokens: new TokenService(config.JWT_SECRET, config.JWT_TTL_SECONDS),
+    loginThrottle: new LoginThrottle(redis, key, {
+      perEmail: config.LOGIN_MAX_FAILURES,
+      perAddress: config.LOGIN_MAX_FAILURES_PER_IP,
+      windowS: config.LOGIN_FAILURE_WINDOW_S,
+    }),
     limiter: new RateLimiter(redis),
     log,
   };

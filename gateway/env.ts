@@ -8,6 +8,7 @@ import type { UploadStore } from '../services/lib/upload-store.ts';
 import type { EndpointStore } from '../services/webhooks/endpoints.ts';
 import type { RetryQueue } from '../services/webhooks/retry-queue.ts';
 import type { AccountStore, User } from './auth/accounts.ts';
+import type { LoginThrottle } from './auth/login-throttle.ts';
 import type { TokenService } from './auth/tokens.ts';
 import type { BatchListCache } from './batches/list-cache.ts';
 import type { Billing } from './billing/service.ts';
@@ -23,6 +24,7 @@ export interface GatewayDeps {
   key: (...parts: string[]) => string;
   accounts: AccountStore;
   tokens: TokenService;
+  loginThrottle: LoginThrottle;
   limiter: RateLimiter;
   uploads: UploadStore;
   uploadIndex: UploadIndex;

@@ -1,16 +1,15 @@
-import { serve } from '@hono/node-server';
 import { loadConfigOrExit } from '../services/lib/config.ts';
 import { createApp } from './app.ts';
 import { GatewayConfig } from './config.ts';
 import { createDeps } from './deps.ts';
+import { listenGateway, serverPort } from './server.ts';
 
 const config = loadConfigOrExit(GatewayConfig);
 const deps = await createDeps(config);
 const { app } = createApp(deps);
 
-const server = serve({ fetch: app.fetch, port: config.GATEWAY_PORT, hostname: config.GATEWAY_HOST }, (info) =>
-  deps.log.info({ port: info.port, host: config.GATEWAY_HOST }, 'gateway listening'),
-);
+const server = await listenGateway(app.fetch, config);
+deps.log.info({ port: serverPort(server), host: config.GATEWAY_HOST }, 'gateway listening');
 
 // Cycles that ended roll on the next billing read; this rolls those of accounts nobody reads (a new
 // cycle's credits for a batch still running, a scheduled downgrade). Idempotent across instances.

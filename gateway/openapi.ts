@@ -86,8 +86,11 @@ export interface DocsInput {
   >;
 }
 
-/** A self-contained page (no scripts, no CDN) listing every operation of the OpenAPI document. */
-export function renderDocsPage(doc: DocsInput): string {
+/**
+ * A self-contained page (no scripts, no CDN) listing every operation of the OpenAPI document; its one
+ * inline style carries the response's CSP nonce.
+ */
+export function renderDocsPage(doc: DocsInput, styleNonce: string): string {
   const rows = Object.entries(doc.paths ?? {}).flatMap(([path, ops]) =>
     Object.entries(ops).map(
       ([method, op]) => html`<tr>
@@ -105,7 +108,7 @@ export function renderDocsPage(doc: DocsInput): string {
       <head>
         <meta charset="utf-8" />
         <title>${doc.info.title} ${doc.info.version}</title>
-        <style>
+        <style nonce="${styleNonce}">
           body { font: 14px/1.4 system-ui, sans-serif; margin: 2rem; }
           table { border-collapse: collapse; } td { border-top: 1px solid #ddd; padding: .4rem .6rem; vertical-align: top; }
         </style>

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { decoyHash, hashPassword, verifyPassword } from '../auth/password.ts';
+import { clientAddress } from '../client.ts';
 import { problem } from '../errors.ts';
 import { ErrorBody, jsonBody } from '../openapi.ts';
 import { createRouter } from '../validation.ts';
@@ -59,7 +60,7 @@ const login = createRoute({
     400: { description: 'Invalid body', content: { 'application/json': { schema: ErrorBody } } },
     401: { description: 'Wrong email or password', content: { 'application/json': { schema: ErrorBody } } },
     429: {
-      description: 'Too many failed logins for this email',
+      description: 'Too many failed logins for this email or from this address (Retry-After)',
       content: { 'application/json': { schema: ErrorBody } },
     },
   },
@@ -76,22 +77,19 @@ export const authRoutes = createRouter()
   })
   .openapi(login, async (c) => {
     const { email, password } = c.req.valid('json');
-    const { accounts, tokens, redis, key, config } = c.var.deps;
-    const failuresKey = key('login-failures', email);
-    const failures = Number(await redis.get(failuresKey));
-    if (failures >= config.LOGIN_MAX_FAILURES) {
-      const ttl = await redis.ttl(failuresKey);
-      throw problem(429, 'too many failed logins for this email; try again later', {
-        'retry-after': String(Math.max(1, ttl)),
-      });
+    const { accounts, tokens, loginThrottle } = c.var.deps;
+    const attempt = await loginThrottle.attempt(email, clientAddress(c));
+    if (!attempt.allowed) {
+      throw problem(
+        429,
+        `too many failed logins ${attempt.by === 'email' ? 'for this email' : 'from this address'}; try again in ${attempt.retryAfterSeconds} s`,
+        { 'retry-after': String(attempt.retryAfterSeconds) },
+      );
     }
     const user = await accounts.byEmail(email);
     const valid = await verifyPassword(password, user?.password_hash ?? (await decoyHash()));
-    if (!user || !valid) {
-      await redis.multi().incr(failuresKey).expire(failuresKey, config.LOGIN_FAILURE_WINDOW_S, 'NX').exec();
-      throw problem(401, 'wrong email or password');
-    }
-    await redis.del(failuresKey);
+    if (!user || !valid) throw problem(401, 'wrong email or password');
+    await attempt.succeeded();
     const token = await tokens.sign(user.user_id, user.account_id);
     return c.json({ access_token: token, token_type: 'bearer' as const, expires_in: tokens.ttlSeconds }, 200);
   });

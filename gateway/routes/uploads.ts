@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { UploadFormatError } from '../../services/ingest/reader/index.ts';
-import { UploadStoreError } from '../../services/lib/upload-store.ts';
+import { displayFileName, UploadStoreError } from '../../services/lib/upload-store.ts';
 import type { GatewayEnv } from '../env.ts';
 import { problem } from '../errors.ts';
 import { fileFromMultipart, storeAndInspect, UploadRejected } from '../uploads/receive.ts';
@@ -23,7 +23,7 @@ export const uploadRoutes = new Hono<GatewayEnv>().post('/upload', async (c) => 
   const accountId = c.var.user.account_id;
   try {
     const file = await fileFromMultipart(c.req.raw, config.UPLOAD_MAX_BYTES);
-    const received = await storeAndInspect(uploads, accountId, file.filename, file.stream);
+    const received = await storeAndInspect(uploads, accountId, displayFileName(file.filename), file.stream);
     const meta = {
       filename: received.filename,
       file_path: received.stored.file_path,

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
-import { checkTarget } from '../../services/webhooks/address-guard.ts';
+import { checkTarget, targetPolicy } from '../../services/webhooks/address-guard.ts';
 import type { Endpoint } from '../../services/webhooks/endpoints.ts';
 import { WEBHOOK_EVENTS, WEBHOOK_TEST_EVENT } from '../../services/webhooks/events.ts';
 import { problem } from '../errors.ts';
@@ -149,7 +149,7 @@ export const webhookRoutes = createRouter()
   .openapi(createRouteDef, async (c) => {
     const { url, events } = c.req.valid('json');
     const { deps } = c.var;
-    const check = await checkTarget(url, { allowedHosts: deps.config.WEBHOOK_ALLOWED_HOSTS });
+    const check = await checkTarget(url, targetPolicy(deps.config));
     if (!check.ok) throw problem(400, `url: ${check.reason}`);
     const endpoint = await deps.webhooks.create(c.var.user.account_id, check.target.url.href, events);
     return c.json({ ...publicView(endpoint), secret: endpoint.secret }, 201);

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { displayFileName } from '../../services/lib/upload-store.ts';
 
 export interface UploadMeta {
   filename: string;
@@ -32,8 +33,9 @@ export class UploadIndex {
     return raw ? (JSON.parse(raw) as UploadMeta) : null;
   }
 
+  /** By the name as the client sent it: reduced as the upload's was (displayFileName), so both meet. */
   async byName(accountId: string, filename: string): Promise<UploadMeta | null> {
-    const path = await this.redis.hget(this.key('uploads-by-name', accountId), filename);
+    const path = await this.redis.hget(this.key('uploads-by-name', accountId), displayFileName(filename));
     return path ? this.byPath(accountId, path) : null;
   }
 }

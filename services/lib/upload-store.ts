@@ -63,6 +63,8 @@ export const UPLOAD_READ_CHUNK = 64 * 1024;
 const ACCOUNT_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 const WINDOWS_RESERVED = /^(con|prn|aux|nul|com\d|lpt\d)$/i;
 const MAX_STEM = 80;
+/** `_<yyyy-mm-dd>_<8 hex>` after the stem of every stored name. */
+const STORED_SUFFIX_CHARS = 20;
 const MAX_EXTENSION = 10;
 
 /**
@@ -84,9 +86,38 @@ export function sanitizeFileName(name: string): { stem: string; ext: string } {
     .slice(0, MAX_STEM)
     .replace(/[._-]+$/, '');
   if (stem === '') stem = 'upload';
-  if (WINDOWS_RESERVED.test(stem)) stem = `_${stem}`;
+  // A suffix, not a prefix: a leading "_" is what this function strips, so the stored name would not
+  // come back unchanged from it, and open() would refuse it.
+  if (WINDOWS_RESERVED.test(stem)) stem = `${stem}_file`;
   ext = ext.replace(/[^a-z0-9]/g, '').slice(0, MAX_EXTENSION);
   return { stem, ext };
+}
+
+/**
+ * Characters a name shown back to people must not carry: controls (Cc: C0, DEL, C1 — terminal escapes,
+ * header and log injection), format characters (Cf: bidirectional overrides and isolates that show
+ * "gpj.exe" as "exe.jpg", zero-width characters, the BOM), line and paragraph separators.
+ */
+const UNSHOWABLE = /[\p{Cc}\p{Cf}\u2028\u2029]/gu;
+const MAX_DISPLAY_NAME = 255;
+
+/**
+ * The name of an upload as it is reported and looked up (`filename` in API answers, batches and
+ * webhook events): the client's own name, readable (spaces and any script kept), but only its last
+ * path segment, without the characters above, whitespace collapsed, without leading dots, at most 255
+ * characters (the extension kept); `upload` when nothing is left. The stored file's name is sanitizeFileName's, stricter.
+ */
+export function displayFileName(name: string): string {
+  const base = name.normalize('NFC').split(/[/\\]/).pop() ?? '';
+  const shown = base.replace(UNSHOWABLE, '').replace(/\s+/g, ' ').trim().replace(/^\.+/, '').trim();
+  const chars = [...shown];
+  if (chars.length <= MAX_DISPLAY_NAME) return shown || 'upload';
+  // Shortened in the middle of the stem: the extension says what the file is, keep it.
+  const ext = /\.[^.\s]{1,16}$/.exec(shown)?.[0] ?? '';
+  return `${chars
+    .slice(0, MAX_DISPLAY_NAME - ext.length)
+    .join('')
+    .trim()}${ext}`;
 }
 
 /** The local-folder store: `<root>/<accountId>/<file>`. */
@@ -112,7 +143,10 @@ export class LocalUploadStore implements UploadStore {
     const tmp = join(dir, `.incoming-${randomBytes(8).toString('hex')}`);
     try {
       const size = await this.writeBounded(body, tmp);
-      const { stem, ext } = sanitizeFileName(logicalName);
+      const { stem: full, ext } = sanitizeFileName(logicalName);
+      // The stored name must come back unchanged from sanitizeFileName (open() checks so): its stem,
+      // date and id together stay within MAX_STEM, or a long name would be stored but never opened.
+      const stem = full.slice(0, MAX_STEM - STORED_SUFFIX_CHARS).replace(/[._-]+$/, '') || 'upload';
       const date = (this.options.now?.() ?? new Date()).toISOString().slice(0, 10);
       // link() refuses to replace an existing name, so two uploads can never overwrite each other.
       for (;;) {

@@ -1,15 +1,23 @@
 /**
  * Which addresses a webhook may reach. Only globally routed unicast passes: private, loopback,
  * link-local (cloud metadata at 169.254.169.254 included), CGNAT, multicast, unspecified, unique-local,
- * reserved and the IPv6 forms that embed an IPv4 address (6to4, Teredo, NAT64) are refused, and an
+ * reserved and the IPv6 forms that embed an IPv4 address (6to4, Teredo, NAT64, IPv4-compatible) are refused, and an
  * IPv4-mapped IPv6 address is judged as the IPv4 address it carries.
  */
-import { lookup } from 'node:dns/promises';
+import { lookup, Resolver } from 'node:dns/promises';
 import ipaddr from 'ipaddr.js';
+
+/**
+ * ipaddr.js calls the deprecated IPv4-compatible form (::a.b.c.d, RFC 4291 §2.5.5.1) plain unicast;
+ * it carries an IPv4 address (`http://[::127.0.0.1]/` is `[::7f00:1]`) and is never routed publicly.
+ */
+const IPV4_COMPATIBLE = ipaddr.parseCIDR('::/96');
 
 export function isPublicAddress(address: string): boolean {
   if (!ipaddr.isValid(address)) return false;
-  return ipaddr.process(address).range() === 'unicast';
+  const parsed = ipaddr.process(address);
+  if (parsed.kind() === 'ipv6' && parsed.match(IPV4_COMPATIBLE)) return false;
+  return parsed.range() === 'unicast';
 }
 
 export interface ResolvedTarget {
@@ -30,6 +38,30 @@ export interface TargetPolicy {
 }
 
 const systemResolve = (host: string) => lookup(host, { all: true, verbatim: true });
+
+type PolicyConfig = { WEBHOOK_ALLOWED_HOSTS: string[]; WEBHOOK_DNS_SERVERS: string[] };
+const policies = new WeakMap<PolicyConfig, TargetPolicy>();
+
+/** The policy of a configuration (one per config object): its allow-list, its resolvers if it names any. */
+export function targetPolicy(config: PolicyConfig): TargetPolicy {
+  const known = policies.get(config);
+  if (known) return known;
+  const policy: TargetPolicy = { allowedHosts: config.WEBHOOK_ALLOWED_HOSTS };
+  policies.set(config, policy);
+  if (config.WEBHOOK_DNS_SERVERS.length === 0) return policy;
+  const resolver = new Resolver({ timeout: 2_000, tries: 2 });
+  resolver.setServers(config.WEBHOOK_DNS_SERVERS);
+  policy.resolve = async (host) => {
+    const [v4, v6] = await Promise.allSettled([resolver.resolve4(host), resolver.resolve6(host)]);
+    const answers = [
+      ...(v4.status === 'fulfilled' ? v4.value.map((address) => ({ address, family: 4 })) : []),
+      ...(v6.status === 'fulfilled' ? v6.value.map((address) => ({ address, family: 6 })) : []),
+    ];
+    if (answers.length === 0) throw v4.status === 'rejected' ? v4.reason : new Error('no address');
+    return answers;
+  };
+  return policy;
+}
 
 /** The URL's syntax alone: http(s), a host, no credentials. */
 export function checkUrlSyntax(raw: string): { ok: true; url: URL } | { ok: false; reason: string } {

@@ -24,7 +24,23 @@ export const WebhookTargetConfig = z.object({
         )
         .filter(Boolean),
     ),
+  /**
+   * Resolvers (ip[:port], comma separated) for webhook hosts, asked for A and AAAA records; empty: the
+   * system's resolution (getaddrinfo). The gateway's check at registration and the dispatcher's before
+   * every attempt use the same ones.
+   */
+  WEBHOOK_DNS_SERVERS: z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    ),
 });
+
+export type WebhookTargetConfig = z.infer<typeof WebhookTargetConfig>;
 
 export const WebhooksConfig = BaseConfig.extend({
   ...WebhookTargetConfig.shape,

@@ -58,7 +58,8 @@ export function postOnce(
     // The whole attempt (connect, send, response, body) shares one deadline.
     const timer = setTimeout(() => {
       req.destroy();
-      done(0, `timeout after ${timeoutMs} ms`);
+      // The address named: what was connected to is what the address check approved (DNS rebinding).
+      done(0, `timeout after ${timeoutMs} ms (${target.address})`);
     }, timeoutMs);
     req.on('error', (err) => done(0, err.message));
     req.on('response', (res) => {

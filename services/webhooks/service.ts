@@ -8,6 +8,7 @@ import {
   runPhaseService,
   serviceRegistry,
 } from '../runtime/index.ts';
+import { targetPolicy } from './address-guard.ts';
 import type { WebhooksConfig } from './config.ts';
 import { DeliveryLog } from './delivery-log.ts';
 import { Dispatcher } from './dispatcher.ts';
@@ -37,7 +38,7 @@ export async function startWebhooks(
     queue,
     endpoints,
     deliveries,
-    policy: { allowedHosts: config.WEBHOOK_ALLOWED_HOSTS },
+    policy: targetPolicy(config),
     schedule: config.WEBHOOK_RETRY_SCHEDULE,
     timeoutMs: config.WEBHOOK_TIMEOUT_MS,
     pollMs: config.WEBHOOK_POLL_MS,

@@ -1,3 +1,5 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import kafkajs from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { BatchRequest } from '../../schemas/generated.ts';
@@ -18,7 +20,8 @@ const csv = (rows: number) =>
 
 type Json = Record<string, unknown>;
 
-async function readBatchRequests(expected: number): Promise<BatchRequest[]> {
+/** The batch requests on the topic, read from its start until every one of `batchIds` was seen. */
+async function readBatchRequests(batchIds: string[]): Promise<BatchRequest[]> {
   const kafka = new kafkajs.Kafka({ brokers: gw.config.KAFKA_BROKERS, logLevel: kafkajs.logLevel.NOTHING });
   const consumer = kafka.consumer({ groupId: `${gw.config.LEEDRUSH_PREFIX}.test-reader` });
   const decoder = new AvroCodec(registrySchemaSource(gw.config.SCHEMA_REGISTRY_URL)).decoderFor<BatchRequest>(
@@ -32,7 +35,7 @@ async function readBatchRequests(expected: number): Promise<BatchRequest[]> {
   });
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`only ${got.length} of ${expected} batch requests`)),
+      () => reject(new Error(`saw ${got.length} batch requests, not all of ${batchIds.join(', ')}`)),
       30_000,
     );
     void consumer.run({
@@ -40,7 +43,7 @@ async function readBatchRequests(expected: number): Promise<BatchRequest[]> {
         await decoder.prepare([message.value]);
         const d = decoder.decode(message.value);
         if (d.ok) got.push(d.value);
-        if (got.length >= expected) {
+        if (batchIds.every((id) => got.some((r) => r.batch_id === id))) {
           clearTimeout(timer);
           resolve();
         }
@@ -61,11 +64,76 @@ describe('uploads', () => {
     expect(body.file_path).toMatch(/^\/uploads\/my_leads_\d{4}-\d{2}-\d{2}_[0-9a-f]+\.csv$/);
   });
 
-  it('sanitises path traversal in the file name', async () => {
-    const { token } = await gw.signUp();
-    const res = await gw.upload(token, '../../../etc/passwd.csv', csv(2));
-    expect(res.status).toBe(201);
-    expect(((await res.json()) as Json).file_path).toMatch(/^\/uploads\/passwd_[^/]+\.csv$/);
+  it('keeps hostile file names from the file system and from what it reports', async () => {
+    const { token, accountId, userId } = await gw.signUp();
+    // Enterprise: no concurrent-batch limit between the many batches started below.
+    await gw.deps.redis.hset(gw.deps.key('user', userId), 'plan_id', 'enterprise');
+    /** name as sent → the name reported back (null: only checked to be safe). */
+    const names: Array<[string, string | null]> = [
+      ['../../../etc/passwd.csv', 'passwd.csv'],
+      ['..\\..\\windows\\system32\\evil.csv', 'evil.csv'],
+      ['/etc/cron.d/job.csv', 'job.csv'],
+      ['%2e%2e%2f%2e%2e%2fetc.csv', '%2e%2e%2f%2e%2e%2fetc.csv'],
+      ['nul\u0000byte.csv', 'nulbyte.csv'],
+      ['line\r\nX-Injected: 1.csv', 'lineX-Injected: 1.csv'],
+      ['\u001b[31mred\u001b[0m.csv', '[31mred[0m.csv'],
+      ['bell\u0007tab\tdel\u007f c1\u0085.csv', 'belltabdel c1.csv'],
+      ['invoice\u202egpj.csv', 'invoicegpj.csv'],
+      ['zero\u200bwidth\ufeff.csv', 'zerowidth.csv'],
+      ['.htaccess.csv', 'htaccess.csv'],
+      ['...', 'upload'],
+      ['CON.csv', 'CON.csv'],
+      ['\uff0e\uff0e\uff0fwide.csv', null],
+      ['caf\u0065\u0301 leads.csv', 'caf\u00e9 leads.csv'],
+      [`${'x'.repeat(1_000)}.csv`, null],
+    ];
+    const boundary = 'hostileNameBoundary';
+    for (const [name, shown] of names) {
+      // RFC 5987 filename*: every byte of the name reaches the server as sent, controls included.
+      const body = Buffer.concat([
+        Buffer.from(
+          `--${boundary}\r\ncontent-disposition: form-data; name="file"; filename*=UTF-8''${encodeURIComponent(name)}\r\n` +
+            `content-type: text/csv\r\n\r\nemail\r\np@acme.io\r\n--${boundary}--\r\n`,
+        ),
+      ]);
+      const res = await gw.app.request('/api/upload', {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': `multipart/form-data; boundary=${boundary}`,
+        },
+        body,
+      });
+      expect(res.status, JSON.stringify(name)).toBe(201);
+      const up = (await res.json()) as { filename: string; file_path: string };
+      // Stored: one safe segment in the account's own folder.
+      expect(up.file_path, JSON.stringify(name)).toMatch(
+        /^\/uploads\/[A-Za-z0-9_-]{1,80}_\d{4}-\d{2}-\d{2}_[0-9a-f]{8}(\.csv)?$/,
+      );
+      // ... under which ingest opens it again (a device name once was stored where open() refused it).
+      await expect(gw.deps.uploads.stat(accountId, up.file_path), up.file_path).resolves.toMatchObject({
+        size: 'email\r\np@acme.io'.length,
+      });
+      // Reported: readable, one segment, nothing that steers a terminal, a header or the text direction.
+      expect(up.filename, JSON.stringify(name)).not.toMatch(/[\p{Cc}\p{Cf}/\\\u2028\u2029]/u);
+      expect([...up.filename].length).toBeLessThanOrEqual(255);
+      if (shown !== null) expect(up.filename).toBe(shown);
+      // POST /process by the name as the client knows it finds that upload.
+      const started = await gw.json('POST', '/process', { filename: name }, token);
+      expect(started.status, JSON.stringify(name)).toBe(201);
+      expect(((await started.json()) as Json).filename).toBe(up.filename);
+    }
+    // Nothing was written anywhere but the account's folder, and nothing there is a hidden or temporary file.
+    const root = gw.config.UPLOAD_DIR;
+    // (Other tests of this file have folders of their own accounts there too.)
+    const top = readdirSync(root, { withFileTypes: true });
+    expect(top.every((d) => d.isDirectory() && /^acc_[0-9a-f]+$/.test(d.name))).toBe(true);
+    expect(top.map((d) => d.name)).toContain(accountId);
+    const files = readdirSync(join(root, accountId), { withFileTypes: true });
+    expect(files.every((f) => f.isFile() && !f.name.startsWith('.'))).toBe(true);
+    expect(files).toHaveLength(names.length);
+    expect(existsSync(join(dirname(root), 'etc'))).toBe(false);
+    expect(readdirSync(dirname(root)).filter((n) => /^(passwd|evil|job)[._]/.test(n))).toEqual([]);
   });
 
   it('answers 422 with a detail for a file without an email column, a binary file and an empty file', async () => {
@@ -119,9 +187,10 @@ describe('processing and batches', () => {
       token,
     );
     expect(pushed.status).toBe(201);
-    expect(await pushed.json()).toMatchObject({ status: 'queued', rows_total: 2 });
+    const api = (await pushed.json()) as Json;
+    expect(api).toMatchObject({ status: 'queued', rows_total: 2 });
 
-    const requests = await readBatchRequests(2);
+    const requests = await readBatchRequests([String(started.batch_id), String(api.batch_id)]);
     const fileReq = requests.find((r) => r.batch_id === started.batch_id);
     expect(fileReq).toMatchObject({
       account_id: accountId,
@@ -129,7 +198,11 @@ describe('processing and batches', () => {
       format: 'csv',
       rows_total: 10,
     });
-    expect(requests.find((r) => r.source === 'api')).toMatchObject({ format: 'ndjson', rows_total: 2 });
+    expect(requests.find((r) => r.batch_id === api.batch_id)).toMatchObject({
+      source: 'api',
+      format: 'ndjson',
+      rows_total: 2,
+    });
 
     const list = (await (await gw.json('GET', '/batches', undefined, token)).json()) as Json[];
     expect(Array.isArray(list)).toBe(true);

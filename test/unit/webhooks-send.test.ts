@@ -69,7 +69,7 @@ describe('postOnce', () => {
 
   it('gives up at the timeout with status 0', async () => {
     const result = await postOnce(target('/hang'), Buffer.from('{}'), {}, 150);
-    expect(result).toMatchObject({ status: 0, error: 'timeout after 150 ms' });
+    expect(result).toMatchObject({ status: 0, error: 'timeout after 150 ms (127.0.0.1)' });
     expect(result.latencyMs).toBeGreaterThanOrEqual(140);
   });
 
