@@ -146,11 +146,17 @@ export interface OutcomeDifferences {
   scored: number;
 }
 
+/**
+ * Scores to 1e-9: ClickHouse 18.16's text parser is not correctly rounded, so a score the sink wrote as
+ * 7.94 can read back one unit in the last place off (7.9399999999999995).
+ */
+const scoreKey = (score: number | null | undefined) => (typeof score === 'number' ? score.toFixed(9) : score);
+
 /** Every row of `a` against the same row of `b`. */
 export function compareOutcomes(a: Outcomes, b: Outcomes): OutcomeDifferences {
   const verdict = (o: Outcome | undefined) => JSON.stringify({ r: o?.rejected, e: o?.email_status });
   const ending = (o: Outcome | undefined) =>
-    JSON.stringify({ s: o?.status, sc: o?.score, r: o?.reasons, c: o?.coverage, k: o?.kinds });
+    JSON.stringify({ s: o?.status, sc: scoreKey(o?.score), r: o?.reasons, c: o?.coverage, k: o?.kinds });
   const verdicts = [...a]
     .filter(([row, o]) => verdict(o) !== verdict(b.get(row)))
     .map(([row, o]) => ({ row, a: o, b: b.get(row) }));
