@@ -59,9 +59,9 @@ export const CHAOS_DEFAULTS: Omit<ChaosSettings, 'log'> = {
   rows: 20_000,
   clickhouseDownMs: 60_000,
   providerLatencyMs: 150,
-  enrichConcurrency: 24,
+  enrichConcurrency: 12,
   sessionTimeoutMs: 10_000,
-  sinkRssBoundMiB: 512,
+  sinkRssBoundMiB: 768,
 };
 
 const CREDITS = 1_000_000;
