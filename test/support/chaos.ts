@@ -629,6 +629,14 @@ export function chaosViolations(r: ChaosReport): string[] {
     p.lagLate > 0,
     'nothing waited in Kafka during the outage: the sink had no work left, the outage proved nothing',
   );
+  check(
+    p.rowsDoneEarly < k.rows,
+    'every row was counted before ClickHouse went down: the outage held nothing back',
+  );
+  check(
+    p.fetchedWhileDown < p.lagLate,
+    `the sink fetched all ${p.fetchedWhileDown} waiting messages while it could write none: it reads ahead without bound`,
+  );
   check(p.sinkRssMaxMiB < p.boundMiB, `sink RSS reached ${p.sinkRssMaxMiB} MiB, bound ${p.boundMiB} MiB`);
   for (const f of r.faults) check(f.consumed > 0, `${f.fault} hit no work in flight`);
   check(
