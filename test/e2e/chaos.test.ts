@@ -3,10 +3,10 @@ import { status, up } from '../../scripts/stack/stack.ts';
 import { CHAOS_DEFAULTS, type ChaosReport, chaosViolations, faultTable, runChaos } from '../support/chaos.ts';
 
 // The chaos run (test/support/chaos.ts): a 20,000-row upload through the gateway app while each of the
-// seven services is SIGKILLed mid-batch and restarted, then the stack's Kafka broker and Redis are
-// restarted, and ClickHouse is down for 60 s while the sink has rows to write. It restarts components of
-// the shared stack, so the sequencer runs this file after every other one, and it leaves every component
-// up and answering.
+// seven services is SIGKILLed mid-batch and restarted, the stack's Kafka broker and Redis are restarted,
+// and ClickHouse is down for 60 s as the sink receives the batch (the sink's crash falls inside that
+// outage). It restarts components of the shared stack, so the sequencer runs this file after every
+// other one, and it leaves every component up and answering.
 
 afterAll(async () => {
   await up();
