@@ -446,12 +446,16 @@ async function scenario(c: Chaos, s: ChaosSettings, started: number): Promise<Ch
   for (const name of ['ingest', 'standardize', 'verify', 'enrich', 'dedupe'] as const)
     await killMidBatch(name);
   for (const component of STACK_FAULTS) await restartMidBatch(component);
-  await killMidBatch('score');
-
-  // Back-pressure: ClickHouse goes down as score (back from its crash) sends the sink the rest of the
-  // batch, and stays down 60 s. The sink is SIGKILLed in the middle of it, with rows fetched and not
-  // written, and restarted. Meanwhile the embedded run of the same file (no Kafka, no ClickHouse) gives
-  // the outcome a run without faults must equal.
+  // ClickHouse goes down as dedupe releases the batch to score, and stays down 60 s: the back-pressure
+  // part. score is SIGKILLed mid-batch inside the outage (it needs Kafka only), then the sink, with
+  // rows fetched and not written. Meanwhile the embedded run of the same file (no Kafka, no
+  // ClickHouse) gives the outcome a run without faults must equal.
+  await pollFast(
+    'dedupe releasing the batch',
+    tolerant(async () => ((await workOf('score')) > 0 ? true : undefined)),
+    240_000,
+    logs,
+  );
   const chDown = Date.now();
   const rssBefore = rssMiB(pipeline.get('sink'));
   await stopComponent('clickhouse');
@@ -463,7 +467,7 @@ async function scenario(c: Chaos, s: ChaosSettings, started: number): Promise<Ch
       await sleep(250);
     }
   })();
-  await sleep(5_000);
+  await killMidBatch('score');
   const early = { committed: await committedOf('sink'), rowsDone: await rowsDone() };
   await killMidBatch('sink');
   await sampling;
