@@ -9,9 +9,10 @@
  * Faults hit the batch in the order it reaches them: each service is killed only once it has consumed
  * part of the batch and still has input uncommitted (consumer lag > 0). dedupe holds a batch until its
  * last lead arrived, so score and sink work only at the end: Kafka and Redis are restarted while enrich
- * is still working, before score and sink are killed. Provider calls (the run's own sandbox) answer
- * after `providerLatencyMs`, as real APIs do, and enrich works on `enrichConcurrency` leads at once:
- * enrichment then takes a minute or two, whatever the machine, which leaves room for that order.
+ * is still working (the providers slowed down meanwhile, so it still is on a fast machine), then
+ * ClickHouse goes down the moment dedupe releases the batch and stays down 60 s, and score and the sink
+ * are killed inside that outage. Provider calls (the run's own sandbox) answer after
+ * `providerLatencyMs`, as real APIs do, and enrich works on `enrichConcurrency` leads at once.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -70,6 +71,8 @@ const PLAN = 'starter';
 const PLAN_CREDITS = `payg=${CREDITS},${PLAN}=${CREDITS}`;
 const STRIPE_SECRET = `whsec_${randomBytes(16).toString('hex')}`;
 const STACK_FAULTS = ['kafka', 'redis'] as const;
+/** Provider latency while the stack faults run: under ENRICH_TIMEOUT_MS (5 s), so no call fails. */
+const HOLD_LATENCY_MS = 1_500;
 
 export interface FaultRecord {
   fault: string;
@@ -304,8 +307,12 @@ async function scenario(c: Chaos, s: ChaosSettings, started: number): Promise<Ch
   const { run, gateway, receiver, admin } = c;
   const { config, tracker, ch, pipeline } = run;
   const logs = () => `${pipeline.output()}\n${c.others.map((o) => o.output().slice(-4_000)).join('\n')}`;
-  if (!run.sandbox) throw new Error('the chaos run needs its sandbox');
-  for (const fault of Object.values(run.sandbox.state.faults)) fault.latency_ms = s.providerLatencyMs;
+  const { sandbox } = run;
+  if (!sandbox) throw new Error('the chaos run needs its sandbox');
+  const pace = (latencyMs: number) => {
+    for (const fault of Object.values(sandbox.state.faults)) fault.latency_ms = latencyMs;
+  };
+  pace(s.providerLatencyMs);
 
   // A customer: account, plan bought through Checkout (stripe-mock; Stripe's event signed as Stripe
   // does), webhook endpoint, upload and process, all through the API.
@@ -445,7 +452,12 @@ async function scenario(c: Chaos, s: ChaosSettings, started: number): Promise<Ch
 
   for (const name of ['ingest', 'standardize', 'verify', 'enrich', 'dedupe'] as const)
     await killMidBatch(name);
+  // The providers slow to a crawl (still inside enrich's 5 s call timeout) while the broker and Redis
+  // restart: the batch stays in enrich and dedupe, and dedupe releases it only once the run watches
+  // for score, whatever the machine's speed.
+  pace(HOLD_LATENCY_MS);
   for (const component of STACK_FAULTS) await restartMidBatch(component);
+  pace(s.providerLatencyMs);
   // ClickHouse goes down as dedupe releases the batch to score, and stays down 60 s: the back-pressure
   // part. score is SIGKILLed mid-batch inside the outage (it needs Kafka only), then the sink, with
   // rows fetched and not written. Meanwhile the embedded run of the same file (no Kafka, no
