@@ -375,9 +375,12 @@ async function scenario(c: Chaos, s: ChaosSettings, started: number): Promise<Ch
   };
   const allServices = () => [...pipeline.services, ...c.others];
   const allHealthy = async () => (await Promise.all(allServices().map(healthy))).every(Boolean);
+  /** Messages consumed by the services, plus provider calls made by enrich (which crawl during the stack faults). */
   const pipelineWork = async () => {
     let n = 0;
     for (const svc of pipeline.services) n += counter(await scrape(svc), 'leedrush_runtime_consumed_total');
+    for (const byEndpoint of Object.values(sandbox.state.requests))
+      for (const calls of Object.values(byEndpoint)) n += calls;
     return n;
   };
 
@@ -412,7 +415,15 @@ async function scenario(c: Chaos, s: ChaosSettings, started: number): Promise<Ch
   };
 
   /** Waits until the service is mid-batch (consumed part of it, input left uncommitted), SIGKILLs and restarts it. */
-  const killMidBatch = async (name: PipelineService) => {
+  /**
+   * Waits until the service is mid-batch (consumed part of it, input left uncommitted; with `first`, as
+   * soon as it consumed anything: score keeps up with dedupe's pages, its lag stays near 0), SIGKILLs
+   * it, runs `afterKill`, restarts it and records the heal.
+   */
+  const killMidBatch = async (
+    name: PipelineService,
+    opts: { first?: boolean; afterKill?: () => Promise<void> } = {},
+  ) => {
     // Polled tightly: ingest reads the whole file in a second or two.
     const inFlight = await pollFast(
       `${name} mid-batch`,
@@ -420,14 +431,14 @@ async function scenario(c: Chaos, s: ChaosSettings, started: number): Promise<Ch
         const consumed = await workOf(name);
         if (consumed === 0) return undefined;
         const lag = await lagOf(name);
-        if (process.env.CHAOS_DEBUG) process.stderr.write(`${name}: consumed ${consumed} lag ${lag}\n`);
-        return lag > 0 ? { consumed, lag } : undefined;
+        return lag > 0 || opts.first ? { consumed, lag } : undefined;
       }),
       180_000,
       logs,
     );
     const at = Date.now();
     await pipeline.kill(name);
+    await opts.afterKill?.();
     const done = await rowsDone();
     const fresh = await pipeline.restart(name);
     const healthyAt = Date.now();
@@ -458,28 +469,30 @@ async function scenario(c: Chaos, s: ChaosSettings, started: number): Promise<Ch
   pace(HOLD_LATENCY_MS);
   for (const component of STACK_FAULTS) await restartMidBatch(component);
   pace(s.providerLatencyMs);
-  // ClickHouse goes down as dedupe releases the batch to score, and stays down 60 s: the back-pressure
-  // part. score is SIGKILLed mid-batch inside the outage (it needs Kafka only), then the sink, with
-  // rows fetched and not written. Meanwhile the embedded run of the same file (no Kafka, no
-  // ClickHouse) gives the outcome a run without faults must equal.
-  await pollFast(
-    'dedupe releasing the batch',
-    tolerant(async () => ((await workOf('score')) > 0 ? true : undefined)),
-    240_000,
-    logs,
-  );
-  const chDown = Date.now();
-  const rssBefore = rssMiB(pipeline.get('sink'));
-  await stopComponent('clickhouse');
-  const embedded = embeddedOutcomes(run, c.bytes, 'sandbox');
-  let rssMax = rssBefore;
-  const sampling = (async () => {
-    while (since(chDown) < s.clickhouseDownMs) {
-      rssMax = Math.max(rssMax, rssMiB(pipeline.get('sink')));
-      await sleep(250);
-    }
-  })();
-  await killMidBatch('score');
+  // score is SIGKILLed as dedupe releases the batch to it, and ClickHouse goes down right after, for
+  // 60 s: the back-pressure part. The sink receives the batch once score is back, writes none of it,
+  // and is SIGKILLed inside the outage with rows fetched and not written. Meanwhile the embedded run of
+  // the same file (no Kafka, no ClickHouse) gives the outcome a run without faults must equal.
+  let chDown = 0;
+  let rssBefore = 0;
+  let rssMax = 0;
+  let sampling: Promise<void> = Promise.resolve();
+  let embedded: ReturnType<typeof embeddedOutcomes> | undefined;
+  await killMidBatch('score', {
+    first: true,
+    afterKill: async () => {
+      chDown = Date.now();
+      rssBefore = rssMax = rssMiB(pipeline.get('sink'));
+      await stopComponent('clickhouse');
+      embedded = embeddedOutcomes(run, c.bytes, 'sandbox');
+      sampling = (async () => {
+        while (since(chDown) < s.clickhouseDownMs) {
+          rssMax = Math.max(rssMax, rssMiB(pipeline.get('sink')));
+          await sleep(250);
+        }
+      })();
+    },
+  });
   const early = { committed: await committedOf('sink'), rowsDone: await rowsDone() };
   await killMidBatch('sink');
   await sampling;
@@ -512,6 +525,7 @@ async function scenario(c: Chaos, s: ChaosSettings, started: number): Promise<Ch
   const batch = await waitForAnnounced(tracker, accountId, batchId, 240_000).catch((err: Error) => {
     throw new Error(`${err.message}\n${logs()}`);
   });
+  if (!embedded) throw new Error('the embedded run never started');
   const { outcomes: expected, result } = await embedded;
   const actual = await clickhouseOutcomes(ch, accountId, batchId);
   const count = async (table: 'leads' | 'rejections') =>
