@@ -450,8 +450,17 @@ async function scenario(c: Chaos, s: ChaosSettings, started: number): Promise<Ch
 
   /** Restarts a stack component while the batch is in flight; progress = any service consumed more after it came back. */
   const restartMidBatch = async (component: (typeof STACK_FAULTS)[number]) => {
-    let lag = 0;
-    for (const name of PIPELINE_SERVICES) lag += await lagOf(name);
+    // Right after the broker's restart its group coordinator may still be loading: asked again then.
+    const lag = await until(
+      'the pipeline lag readable',
+      tolerant(async () => {
+        let sum = 0;
+        for (const name of PIPELINE_SERVICES) sum += await lagOf(name);
+        return sum;
+      }),
+      60_000,
+      logs,
+    );
     const inFlight = { rowsDone: await rowsDone(), consumed: await pipelineWork(), lag };
     if (inFlight.rowsDone >= s.rows) throw new Error(`${component}: the batch was done before the fault`);
     const r = await restartComponent(component);
@@ -493,12 +502,21 @@ async function scenario(c: Chaos, s: ChaosSettings, started: number): Promise<Ch
       })();
     },
   });
-  const early = { committed: await committedOf('sink'), rowsDone: await rowsDone() };
+  /** A reading that may meet a transient error (a coordinator still loading) is taken again. */
+  const read = <T>(what: string, probe: () => Promise<T>) => until(what, tolerant(probe), 60_000, logs);
+  const early = {
+    committed: await read('sink offsets', () => committedOf('sink')),
+    rowsDone: await rowsDone(),
+  };
   await killMidBatch('sink');
   await sampling;
-  const late = { committed: await committedOf('sink'), rowsDone: await rowsDone(), lag: await lagOf('sink') };
+  const late = {
+    committed: await read('sink offsets', () => committedOf('sink')),
+    rowsDone: await rowsDone(),
+    lag: await read('sink lag', () => lagOf('sink')),
+  };
   // The restarted sink fetched all of this while ClickHouse was down and wrote none of it.
-  const fetchedWhileDown = await workOf('sink');
+  const fetchedWhileDown = await read('sink metrics', () => workOf('sink'));
   await startComponent('clickhouse');
   const chUp = Date.now();
   await record(
