@@ -60,7 +60,7 @@ export const CHAOS_DEFAULTS: Omit<ChaosSettings, 'log'> = {
   rows: 20_000,
   clickhouseDownMs: 60_000,
   providerLatencyMs: 150,
-  enrichConcurrency: 12,
+  enrichConcurrency: 24,
   sessionTimeoutMs: 10_000,
   sinkRssBoundMiB: 768,
 };
@@ -144,12 +144,16 @@ async function setUp(s: ChaosSettings) {
   const receiver = await startSignedReceiver();
   const session = String(s.sessionTimeoutMs);
   const common = { RUNTIME_SESSION_TIMEOUT_MS: session, BILLING_PLAN_CREDITS: PLAN_CREDITS };
-  const extra = Object.fromEntries(
-    PIPELINE_SERVICES.map((n) => [
-      n,
-      n === 'sink' ? { ...common, SINK_SESSION_TIMEOUT_MS: session } : common,
-    ]),
-  );
+  const own: Partial<Record<PipelineService, Record<string, string>>> = {
+    sink: { SINK_SESSION_TIMEOUT_MS: session },
+    // Predictive pre-enrichment would fill the caches ahead of enrich, out of the providers' pace.
+    enrich: {
+      RUNTIME_BATCH_CONCURRENCY: String(s.enrichConcurrency),
+      ENRICH_PARTITIONS_CONCURRENTLY: '1',
+      PREDICTIVE_ENABLED: 'false',
+    },
+  };
+  const extra = Object.fromEntries(PIPELINE_SERVICES.map((n) => [n, { ...common, ...own[n] }]));
   const run = await startPipelineRun('chaos', bytes, { providers: 'sandbox', extra });
   const others: RunningService[] = [];
   const close = async () => {
