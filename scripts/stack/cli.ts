@@ -3,13 +3,16 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMPONENTS, componentByName } from './components/index.ts';
 import { stackPaths } from './paths.ts';
-import { down, status, up } from './stack.ts';
+import { down, restartComponent, startComponent, status, stopComponent, up } from './stack.ts';
 import { formatStatus } from './status-format.ts';
 
 const USAGE = `usage: npm run stack -- <command>
   up                 install what is missing, start every component, write .stack/env
   down               stop every process the stack started
   status             one line per component; exit code 1 if any is down
+  stop <component>   stop one component
+  start <component>  start one component (installed by \`up\`) and wait until it is healthy
+  restart <component> [--down-ms N]  stop it, keep it down N ms, start it, print how long it was out
   logs [component]   follow a component's log (${COMPONENTS.map((c) => c.name).join(', ')})`;
 
 async function main(argv: string[]): Promise<number> {
@@ -34,12 +37,42 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${formatStatus(rows)}\n`);
       return rows.every((r) => r.healthy) ? 0 : 1;
     }
+    case 'stop':
+      process.stdout.write(
+        (await stopComponent(componentByName(required(arg)).name))
+          ? `stopped ${arg}\n`
+          : `${arg} was not running\n`,
+      );
+      return 0;
+    case 'start':
+      await startComponent(componentByName(required(arg)).name);
+      process.stdout.write(`${arg} healthy\n`);
+      return 0;
+    case 'restart': {
+      const downMs = Number(flag(argv, '--down-ms') ?? 0);
+      if (!Number.isInteger(downMs) || downMs < 0) throw new Error('--down-ms takes a whole number of ms');
+      const r = await restartComponent(componentByName(required(arg)).name, { downMs });
+      process.stdout.write(
+        `${r.name} restarted: healthy ${((r.healthyAt - r.stoppedAt) / 1000).toFixed(1)} s after the stop\n`,
+      );
+      return 0;
+    }
     case 'logs':
       return followLogs(arg);
     default:
       process.stderr.write(`${USAGE}\n`);
       return command === undefined || command === 'help' || command === '--help' ? 0 : 64;
   }
+}
+
+function required(name: string | undefined): string {
+  if (!name) throw new Error(`name a component: ${COMPONENTS.map((c) => c.name).join(', ')}`);
+  return name;
+}
+
+function flag(argv: string[], name: string): string | undefined {
+  const i = argv.indexOf(name);
+  return i < 0 ? undefined : argv[i + 1];
 }
 
 /**

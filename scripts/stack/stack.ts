@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Component, StackContext } from './component.ts';
-import { COMPONENTS } from './components/index.ts';
+import { COMPONENTS, componentByName } from './components/index.ts';
 import { writeEnvFile } from './env-file.ts';
 import { withLock } from './lock.ts';
 import { type StackPaths, stackPaths } from './paths.ts';
@@ -127,6 +127,45 @@ export async function down(opts: StackOptions = {}): Promise<string[]> {
     }
     return stopped;
   });
+}
+
+/** What happened to one component: when it went down and when it answered again (epoch ms). */
+export interface ComponentRestart {
+  name: string;
+  stoppedAt: number;
+  healthyAt: number;
+}
+
+/**
+ * Stops one component the stack started (SIGTERM to its process group, SIGKILL after the grace), so a
+ * caller can watch the rest of the system without it. False when it was not running.
+ */
+export async function stopComponent(name: string, opts: StackOptions = {}): Promise<boolean> {
+  const { ctx } = context(opts);
+  const c = componentByName(name);
+  return withLock(lockPath(ctx.paths), () => stopProcess(ctx.paths, c.name));
+}
+
+/** Starts one component (already installed) unless it runs healthy; resolves once it answers. */
+export async function startComponent(name: string, opts: StackOptions = {}): Promise<void> {
+  const { ctx } = context(opts);
+  const c = componentByName(name);
+  await withLock(lockPath(ctx.paths), () => ensureRunning(c, ctx));
+}
+
+/**
+ * Stops one component, keeps it down for `downMs`, starts it again and waits until it is healthy: a
+ * restart as an operator (or a crashed host) does it, with its data kept.
+ */
+export async function restartComponent(
+  name: string,
+  opts: StackOptions & { downMs?: number } = {},
+): Promise<ComponentRestart> {
+  const stoppedAt = Date.now();
+  await stopComponent(name, opts);
+  if (opts.downMs) await new Promise((r) => setTimeout(r, opts.downMs));
+  await startComponent(name, opts);
+  return { name, stoppedAt, healthyAt: Date.now() };
 }
 
 /** Health and self-reported version of each component, probed concurrently. */

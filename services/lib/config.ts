@@ -58,6 +58,11 @@ export const BaseConfig = z.object({
   RUNTIME_RETRY_BASE_MS: int(200),
   RUNTIME_STALL_MS: int(60_000),
   /**
+   * Consumer group session: how long a SIGKILLed instance holds its partitions before the group gives them
+   * to the others (or to its own restart). The broker refuses less than its group.min.session.timeout.ms (6 s).
+   */
+  RUNTIME_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).default(30_000),
+  /**
    * Credits per billing cycle by plan, `payg=250,starter=2500,...` (plan-credits.ts); plans not named keep
    * their default. The meter opens unseen accounts on payg's.
    */

@@ -242,7 +242,7 @@ export async function runPhaseService<In, Out>(
         maxBytes: opts.maxBytes ?? 16 << 20,
         maxBytesPerPartition: opts.maxBytesPerPartition ?? 1 << 20,
         maxWaitTimeInMs: opts.maxWaitTimeInMs ?? 250,
-        sessionTimeout: opts.sessionTimeout ?? 30_000,
+        sessionTimeout: opts.sessionTimeout ?? config.RUNTIME_SESSION_TIMEOUT_MS,
       }),
     };
     clients = c;

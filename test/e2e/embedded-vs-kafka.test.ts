@@ -1,11 +1,12 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runPipeline } from '../../services/embedded/pipeline.ts';
-import { embeddedSettings } from '../../services/embedded/settings.ts';
-import { querySql, sql } from '../../services/lib/clickhouse.ts';
-import { provenanceKind } from '../../services/lib/provenance.ts';
-import { defaultProfile } from '../../services/score/profile.ts';
+import {
+  clickhouseOutcomes,
+  compareOutcomes,
+  embeddedOutcomes,
+  enrichmentCallStatuses,
+  type Outcomes,
+  rowsWith,
+} from '../support/outcomes.ts';
 import {
   messyLeadCsv,
   type PipelineRun,
@@ -32,68 +33,16 @@ const ROWS = 3_000;
 const ACCOUNT = 'acct_e2e_equivalence';
 const bytes = messyLeadCsv(ROWS, 7);
 
-/** How a row ended, in terms both modes report. */
-interface Outcome {
-  rejected: string | null;
-  email_status: string | null;
-  status: string | null;
-  score: number | null;
-  /** score.reasons as JSON. */
-  reasons: string | null;
-  coverage: number | null;
-  cache_level: string | null;
-  /** Provenance kinds of the lead's enriched fields (input, dns, provider, sandbox), sorted. */
-  kinds: string[];
-}
-const rejected = (r: string): Outcome => ({
-  rejected: r,
-  email_status: null,
-  status: null,
-  score: null,
-  reasons: null,
-  coverage: null,
-  cache_level: null,
-  kinds: [],
-});
-const kindsOf = (fieldSources: Record<string, string>) =>
-  [...new Set(Object.values(fieldSources).map(provenanceKind))].sort();
-
-async function embeddedOutcomes(run: PipelineRun, providers: RunProviders): Promise<Map<number, Outcome>> {
-  const { uploadDir, dns, zone } = run;
-  const path = join(uploadDir, 'leads.csv');
-  writeFileSync(path, bytes);
-  const result = await runPipeline(path, {
-    settings: embeddedSettings({
-      DNS_SERVERS: dns.address,
-      DNS_CANARY: zone.zone,
-      DNS_TIMEOUT_MS: '500',
-      DNS_TRIES: '2',
-    }),
-    profile: defaultProfile(),
-    sandbox: providers === 'sandbox',
-  });
+async function embedded(run: PipelineRun, providers: RunProviders): Promise<Outcomes> {
+  const { outcomes, result } = await embeddedOutcomes(run, bytes, providers);
   expect(result.dns.reachable).toBe(true);
-  const out = new Map<number, Outcome>();
-  for (const f of result.failures) out.set(f.row_index, rejected(`${f.phase}:${f.reason}`));
-  for (const l of result.leads) {
-    out.set(l.meta.row_index ?? -1, {
-      rejected: null,
-      email_status: l.verification.email_status,
-      status: l.score.status,
-      score: l.score.score,
-      reasons: JSON.stringify(l.score.reasons),
-      coverage: l.score.coverage,
-      cache_level: l.enrichment.cache_level,
-      kinds: kindsOf(l.enrichment.field_sources),
-    });
-  }
   expect(result.enrichment.mode.kind).toBe(providers);
   if (providers === 'sandbox') expect(result.enrichment.spend.calls).toBeGreaterThan(0);
   else expect(result.enrichment.spend).toEqual({ calls: 0, cost_usd: 0 });
-  return out;
+  return outcomes;
 }
 
-async function kafkaOutcomes(run: PipelineRun, providers: RunProviders): Promise<Map<number, Outcome>> {
+async function kafka(run: PipelineRun, providers: RunProviders): Promise<Outcomes> {
   const { config, tracker, ch, pipeline, uploadDir } = run;
   const { batch } = await submitUpload(config, tracker, {
     uploadDir,
@@ -103,57 +52,13 @@ async function kafkaOutcomes(run: PipelineRun, providers: RunProviders): Promise
   });
   const done = await waitForAnnounced(tracker, ACCOUNT, batch.batch_id, 300_000);
   expect(done.status, pipeline.output()).toBe('completed');
-  const id = batch.batch_id;
-  const out = new Map<number, Outcome>();
-  const rejections = await querySql<{ row_index: string; phase: string; reason: string }>(
-    ch,
-    sql`SELECT row_index, phase, reason FROM rejections FINAL WHERE account_id = ${ACCOUNT} AND batch_id = ${id}`,
-  );
-  for (const r of rejections) out.set(Number(r.row_index), rejected(`${r.phase}:${r.reason}`));
-  // No provider call of the run failed (a failure would leave fields empty in one mode only).
-  const calls = await querySql<{ status: string; n: string }>(
-    ch,
-    sql`SELECT status, count() AS n FROM enrichment_calls WHERE batch_id = ${id} GROUP BY status`,
-  );
+  const calls = await enrichmentCallStatuses(ch, batch.batch_id);
   expect(calls.filter((c) => c.status !== 'ok' && c.status !== 'not_found')).toEqual([]);
-  const callCount = calls.reduce((n, c) => n + Number(c.n), 0);
+  const callCount = calls.reduce((n, c) => n + c.n, 0);
   if (providers === 'sandbox') expect(callCount).toBeGreaterThan(0);
   else expect(callCount).toBe(0);
-  const leads = await querySql<{
-    row_index: string;
-    email_status: string;
-    status: string;
-    score: number;
-    reasons_json: string;
-    score_coverage: number | null;
-    cache_level: string;
-    field_sources_json: string;
-  }>(
-    ch,
-    sql`SELECT row_index, email_status, status, score, reasons_json, score_coverage, cache_level,
-          field_sources_json
-        FROM leads FINAL WHERE account_id = ${ACCOUNT} AND batch_id = ${id}`,
-  );
-  for (const l of leads) {
-    out.set(Number(l.row_index), {
-      rejected: null,
-      email_status: l.email_status,
-      status: l.status,
-      score: l.score,
-      reasons: l.reasons_json,
-      coverage: l.score_coverage,
-      cache_level: l.cache_level,
-      kinds: kindsOf(JSON.parse(l.field_sources_json)),
-    });
-  }
-  return out;
+  return clickhouseOutcomes(ch, ACCOUNT, batch.batch_id);
 }
-
-const rowsWith = (m: Map<number, Outcome>, status: string) =>
-  [...m]
-    .filter(([, o]) => o.status === status)
-    .map(([row]) => row)
-    .sort((a, b) => a - b);
 
 describe.each<RunProviders>(['sandbox', 'none'])(
   'embedded pipeline and the services through Kafka, providers: %s',
@@ -166,53 +71,36 @@ describe.each<RunProviders>(['sandbox', 'none'])(
 
     it('end every row the same way: same rejection or email verdict, and same status, score, reasons and coverage', async () => {
       if (!run) throw new Error('pipeline not started');
-      const embedded = await embeddedOutcomes(run, providers);
-      const kafka = await kafkaOutcomes(run, providers);
-      expect([...embedded.keys()].sort((a, b) => a - b)).toEqual([...Array(ROWS).keys()]);
-      expect([...kafka.keys()].sort((a, b) => a - b)).toEqual([...Array(ROWS).keys()]);
+      const embeddedRows = await embedded(run, providers);
+      const kafkaRows = await kafka(run, providers);
+      expect([...embeddedRows.keys()].sort((a, b) => a - b)).toEqual([...Array(ROWS).keys()]);
+      expect([...kafkaRows.keys()].sort((a, b) => a - b)).toEqual([...Array(ROWS).keys()]);
 
-      const verdict = (o: Outcome | undefined) => ({ rejected: o?.rejected, email_status: o?.email_status });
-      const differ = [...embedded].filter(
-        ([row, e]) => JSON.stringify(verdict(e)) !== JSON.stringify(verdict(kafka.get(row))),
-      );
-      const sample = differ.slice(0, 10).map(([row, e]) => ({ row, embedded: e, kafka: kafka.get(row) }));
-      expect(differ.length, JSON.stringify(sample, null, 1)).toBe(0);
-      expect([...embedded.values()].filter((o) => o.rejected).length).toBeGreaterThan(ROWS / 100);
-      expect(rowsWith(kafka, 'INVALID')).toEqual(rowsWith(embedded, 'INVALID'));
-      expect(rowsWith(kafka, 'INVALID').length).toBeGreaterThan(0);
-      const dupE = rowsWith(embedded, 'DUPLICATE');
-      const dupK = rowsWith(kafka, 'DUPLICATE');
+      const differ = compareOutcomes(embeddedRows, kafkaRows);
+      expect(differ.verdicts.length, JSON.stringify(differ.verdicts.slice(0, 10), null, 1)).toBe(0);
+      expect([...embeddedRows.values()].filter((o) => o.rejected).length).toBeGreaterThan(ROWS / 100);
+      expect(rowsWith(kafkaRows, 'INVALID')).toEqual(rowsWith(embeddedRows, 'INVALID'));
+      expect(rowsWith(kafkaRows, 'INVALID').length).toBeGreaterThan(0);
+      const dupE = rowsWith(embeddedRows, 'DUPLICATE');
+      const dupK = rowsWith(kafkaRows, 'DUPLICATE');
       expect(dupK.length).toBeGreaterThan(ROWS / 25);
 
-      // Past verification: same status, score and reasons for every scored row.
-      const bySimilarity = [...embedded, ...kafka].filter(([, o]) => o.cache_level === 'similarity');
+      // Past verification: same status, score, reasons, coverage and provenance for every scored row.
+      const bySimilarity = [...embeddedRows, ...kafkaRows].filter(([, o]) => o.cache_level === 'similarity');
       expect(bySimilarity.map(([row]) => row)).toEqual([]);
-      const scored = [...embedded].filter(([, e]) => e.score !== null);
-      const ending = (o: Outcome | undefined) => ({
-        status: o?.status,
-        score: o?.score,
-        reasons: o?.reasons,
-        coverage: o?.coverage,
-        kinds: o?.kinds,
-      });
-      const endsDiffer = scored.filter(
-        ([row, e]) => JSON.stringify(ending(e)) !== JSON.stringify(ending(kafka.get(row))),
-      );
-      const endSample = endsDiffer
-        .slice(0, 5)
-        .map(([row, e]) => ({ row, embedded: e, kafka: kafka.get(row) }));
-      expect(endsDiffer.length, JSON.stringify(endSample, null, 1)).toBe(0);
+      const scored = [...embeddedRows].filter(([, e]) => e.score !== null);
+      expect(differ.endings.length, JSON.stringify(differ.endings.slice(0, 5), null, 1)).toBe(0);
       expect(scored.length).toBeGreaterThan(ROWS * 0.85);
       expect(dupE).toEqual(dupK);
       // The scores really vary (enrichment feeds them): equality above is not equality of constants.
       expect(new Set(scored.map(([, e]) => e.score)).size).toBeGreaterThan(20);
-      expect(rowsWith(kafka, 'QUALIFIED').length).toBeGreaterThan(0);
-      expect(rowsWith(kafka, 'REJECTED').length).toBeGreaterThan(0);
+      expect(rowsWith(kafkaRows, 'QUALIFIED').length).toBeGreaterThan(0);
+      expect(rowsWith(kafkaRows, 'REJECTED').length).toBeGreaterThan(0);
       // Sandbox values are labelled as such in both; without the sandbox none exists in either.
-      const sandboxed = [...embedded, ...kafka].filter(([, o]) => o.kinds.includes('sandbox'));
+      const sandboxed = [...embeddedRows, ...kafkaRows].filter(([, o]) => o.kinds.includes('sandbox'));
       if (providers === 'sandbox') expect(sandboxed.length).toBeGreaterThan(scored.length / 2);
       else expect(sandboxed.map(([row]) => row)).toEqual([]);
-      const qualified = rowsWith(kafka, 'QUALIFIED').length;
+      const qualified = rowsWith(kafkaRows, 'QUALIFIED').length;
       console.log(
         `embedded vs kafka (${providers}): ${scored.length} scored rows equal in status, score, reasons and coverage; qualified ${qualified}, duplicates ${dupE.length}`,
       );

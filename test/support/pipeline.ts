@@ -54,6 +54,10 @@ export interface RunningPipeline {
   output(): string;
   /** Stops them all (each drains and commits first); resolves with their exit codes by name. */
   stop(): Promise<Record<string, number | null>>;
+  /** SIGKILLs one service (no drain, no commit: a crash) and resolves once it is gone. */
+  kill(name: PipelineService): Promise<void>;
+  /** Starts a new instance of a killed service with the same settings; resolves once it is healthy. */
+  restart(name: PipelineService): Promise<RunningService>;
 }
 
 /** Provider rates far above what one machine produces: the run measures the pipeline, not the throttle. */
@@ -83,30 +87,47 @@ function settingsOf(name: PipelineService, opts: PipelineOptions): Record<string
 
 /** Starts every service (in parallel) and resolves once all answer /health; stops them all on failure. */
 export async function startPipeline(config: Config, opts: PipelineOptions): Promise<RunningPipeline> {
-  const started = await Promise.allSettled(
-    PIPELINE_SERVICES.map((name) =>
-      startService(name, serviceEnv(config, { ...settingsOf(name, opts), ...opts.extra?.[name] }), {
-        readyTimeoutMs: 180_000,
-      }),
-    ),
-  );
+  const envOf = (name: PipelineService) =>
+    serviceEnv(config, { ...settingsOf(name, opts), ...opts.extra?.[name] });
+  const launch = (name: PipelineService) => startService(name, envOf(name), { readyTimeoutMs: 180_000 });
+  const started = await Promise.allSettled(PIPELINE_SERVICES.map(launch));
   const services = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   const failed = started.flatMap((s) => (s.status === 'rejected' ? [String(s.reason)] : []));
   if (failed.length) {
     await Promise.all(services.map((s) => s.stop(5_000)));
     throw new Error(`pipeline did not start:\n${failed.join('\n')}`);
   }
+  /** What killed instances wrote, so failure messages still show it. */
+  const earlier = new Map<string, string>();
+  const get = (name: string) => {
+    const s = services.find((x) => x.name === name);
+    if (!s) throw new Error(`no service ${name}`);
+    return s;
+  };
   return {
     services,
-    get: (name) => {
-      const s = services.find((x) => x.name === name);
-      if (!s) throw new Error(`no service ${name}`);
-      return s;
-    },
-    output: () => services.map((s) => `--- ${s.name}\n${s.output().slice(-8_000)}`).join('\n'),
+    get,
+    output: () =>
+      services
+        .map((s) => `--- ${s.name}\n${`${earlier.get(s.name) ?? ''}${s.output()}`.slice(-8_000)}`)
+        .join('\n'),
     stop: async () => {
       const codes = await Promise.all(services.map((s) => s.stop()));
       return Object.fromEntries(services.map((s, i) => [s.name, codes[i] ?? null]));
+    },
+    kill: async (name) => {
+      const { proc } = get(name);
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      const exited = new Promise((resolve) => proc.once('exit', resolve));
+      proc.kill('SIGKILL');
+      await exited;
+    },
+    restart: async (name) => {
+      const old = get(name);
+      earlier.set(name, `${earlier.get(name) ?? ''}${old.output()}\n--- ${name} restarted\n`);
+      const fresh = await launch(name);
+      services[services.indexOf(old)] = fresh;
+      return fresh;
     },
   };
 }
