@@ -29,6 +29,7 @@ import {
   clickhouseOutcomes,
   compareOutcomes,
   embeddedOutcomes,
+  enrichmentCallStatuses,
   type OutcomeDifferences,
 } from './outcomes.ts';
 import {
@@ -71,8 +72,11 @@ const PLAN = 'starter';
 const PLAN_CREDITS = `payg=${CREDITS},${PLAN}=${CREDITS}`;
 const STRIPE_SECRET = `whsec_${randomBytes(16).toString('hex')}`;
 const STACK_FAULTS = ['kafka', 'redis'] as const;
-/** Provider latency while the stack faults run: under ENRICH_TIMEOUT_MS (5 s), so no call fails. */
-const HOLD_LATENCY_MS = 1_500;
+/**
+ * Provider latency while the stack faults run: far under ENRICH_TIMEOUT_MS (5 s) even behind a few
+ * queued calls, so no call fails (at 1.5 s one lead once lost its provider data to a timeout).
+ */
+const HOLD_LATENCY_MS = 500;
 
 export interface FaultRecord {
   fault: string;
@@ -131,6 +135,8 @@ export interface ChaosReport {
     unverifiedDeliveries: number;
     batchCompletedDeliveries: number;
     apiStatus: string;
+    /** Provider calls of the batch that ended otherwise than ok / not_found (a lead then lacks that data). */
+    providerCallsFailed: number;
   };
   differences: OutcomeDifferences;
   stackHealthy: string[];
@@ -608,6 +614,9 @@ async function scenario(c: Chaos, s: ChaosSettings, started: number): Promise<Ch
       unverifiedDeliveries: got.filter((r) => !r.verified).length,
       batchCompletedDeliveries: got.filter((r) => r.event === 'batch.completed').length,
       apiStatus: String(apiBatch.status),
+      providerCallsFailed: (await enrichmentCallStatuses(ch, batchId))
+        .filter((c) => c.status !== 'ok' && c.status !== 'not_found')
+        .reduce((n, c) => n + c.n, 0),
     },
     differences: compareOutcomes(expected, actual),
     stackHealthy: stack.filter((r) => !r.healthy).map((r) => `${r.name}: ${r.reason ?? 'unhealthy'}`),
