@@ -3,6 +3,7 @@
  * attempt: checked target, signed POST, the attempt logged, then done / rescheduled / given up.
  * Attempts run beside the Kafka consumer, never inside it.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../runtime/index.ts';
 import { checkTarget, type TargetPolicy } from './address-guard.ts';
@@ -97,6 +98,7 @@ export class Dispatcher {
   }
 
   private async attempt(job: DeliveryJob): Promise<void> {
+    const leaseEnds = Date.now() + this.o.leaseMs;
     const { queue } = this.o;
     if (await queue.isDelivered(job)) return queue.finish(job);
     const endpoint = await this.o.endpoints.get(job.account_id, job.endpoint_id);
@@ -116,7 +118,7 @@ export class Dispatcher {
     });
     const success = result.status >= 200 && result.status < 300;
     this.attempts.inc({ result: success ? 'success' : 'failure' });
-    if (success) return queue.delivered(job);
+    if (success) return this.markDelivered(job, leaseEnds);
     const delay = retryDelay(this.o.schedule, attempt);
     if (delay === null) {
       this.givenUp.inc();
@@ -124,6 +126,26 @@ export class Dispatcher {
       return queue.finish(job);
     }
     await queue.retryAt({ ...job, attempts: attempt }, Date.now() + delay);
+  }
+
+  /**
+   * After a 2xx the done marker must land before the lease runs out, or the job is claimed and sent a
+   * second time: it is retried through a Redis outage until then (an outage longer than the lease can
+   * still cause one more delivery, which the event id lets a receiver drop).
+   */
+  private async markDelivered(job: DeliveryJob, leaseEnds: number): Promise<void> {
+    for (let wait = 100; ; wait = Math.min(wait * 2, 2_000)) {
+      try {
+        return await this.o.queue.delivered(job);
+      } catch (err) {
+        if (Date.now() + wait >= leaseEnds) throw err;
+        this.o.log.warn(
+          { err: (err as Error).message, event_id: job.event_id },
+          'webhook done marker retried',
+        );
+        await sleep(wait);
+      }
+    }
   }
 
   /** The target is checked again on every attempt: the host may resolve elsewhere by now. */

@@ -57,16 +57,20 @@ const job = (endpointId: string, eventId: string): DeliveryJob => ({
   attempts: 0,
 });
 
-function dispatcher(allowedHosts: string[], deliveries: DeliveryLog) {
+function dispatcher(
+  allowedHosts: string[],
+  deliveries: DeliveryLog,
+  over: { queue?: RetryQueue; leaseMs?: number } = {},
+) {
   return new Dispatcher({
-    queue,
+    queue: over.queue ?? queue,
     endpoints,
     deliveries,
     policy: { allowedHosts },
     schedule: [50, 50],
     timeoutMs: 2_000,
     pollMs: 20,
-    leaseMs: 5_000,
+    leaseMs: over.leaseMs ?? 5_000,
     concurrency: 4,
     log,
     registry: new Registry(),
@@ -139,6 +143,33 @@ describe('Dispatcher', () => {
       [3, 0],
     ]);
     expect(rows[0]?.error).toMatch(/refused target: .*non-public address 127\.0\.0\.1/);
+    expect(await queue.pending()).toBe(0);
+  });
+
+  it('sends an event once when Redis refuses its done marker for a while after the 2xx', async () => {
+    // The real queue, whose first two done markers fail as they would while Redis restarts.
+    class FlakyQueue extends RetryQueue {
+      refusals = 2;
+      override async delivered(j: DeliveryJob): Promise<void> {
+        if (this.refusals-- > 0) throw new Error('Connection is closed.');
+        return super.delivered(j);
+      }
+    }
+    const flaky = new FlakyQueue(redis, key);
+    const ep = await endpoints.create('acct_1', `http://127.0.0.1:${port}/once`, ['batch.completed']);
+    const deliveries = new DeliveryLog(ch, log, { flushMs: 100, maxBuffered: 1_000 });
+    const d = dispatcher(['127.0.0.1'], deliveries, { queue: flaky, leaseMs: 1_000 });
+    const before = hits;
+    const sent = { ...job(ep.id, 'ev_marker'), account_id: ep.account_id };
+    await queue.enqueue(sent, Date.now());
+    d.start();
+    await until('the done marker', () => queue.isDelivered(sent));
+    // Past the lease: a job whose marker was lost would have been claimed and sent again by now.
+    await sleep(1_500);
+    await d.stop();
+    await deliveries.close();
+    expect(flaky.refusals).toBe(-1);
+    expect(hits - before).toBe(1);
     expect(await queue.pending()).toBe(0);
   });
 
