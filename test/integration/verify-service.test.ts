@@ -68,8 +68,10 @@ beforeAll(async () => {
       DNS_TRIES: '2',
       SMTP_PROBE_ACCOUNTS: 'acct_probe',
       SMTP_PORT: String(smtp.port),
-      SMTP_TIMEOUT_MS: '500',
-      SMTP_TOTAL_TIMEOUT_MS: '2000',
+      // No case here waits on a hanging mail server: generous, so a busy machine's slow first probe
+      // (CI once took over 500 ms for a step) is not a verdict of unknown.
+      SMTP_TIMEOUT_MS: '3000',
+      SMTP_TOTAL_TIMEOUT_MS: '8000',
       SMTP_HELO_NAME: 'verify.leedrush.test',
       PHONE_LOOKUP_URL: `http://127.0.0.1:${(lookup.address() as { port: number }).port}`,
       PHONE_LOOKUP_SID: 'AC0000',
