@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../services/lib/config.ts';
-import { until } from '../support/billing.ts';
+import { billingOf, until } from '../support/billing.ts';
 import {
   messyLeadCsv,
   type PipelineRun,
@@ -30,7 +30,7 @@ let usage: RunningService | undefined;
 beforeAll(async () => {
   run = await startPipelineRun('e2e_analysts', bytes, { providers: 'sandbox' });
   usage = await startService('usage', serviceEnv(run.config));
-  const { config, tracker, uploadDir } = run;
+  const { config, tracker, uploadDir, redis, ch } = run;
   const { batch } = await submitUpload(config, tracker, {
     uploadDir,
     accountId: ACCOUNT,
@@ -40,17 +40,9 @@ beforeAll(async () => {
   const done = await waitForAnnounced(tracker, ACCOUNT, batch.batch_id, 180_000);
   expect(done.status).toBe('completed');
   // The usage service writes the batch's consumption a moment after the sink announced it.
-  await until(
-    'credit consumption in ClickHouse',
-    async () => {
-      const rows = await run?.ch.query({
-        query: `SELECT count() AS n FROM usage_events FINAL WHERE account_id = '${ACCOUNT}'`,
-        format: 'JSONEachRow',
-      });
-      const [row] = (await rows?.json<{ n: string }>()) ?? [];
-      return Number(row?.n) > 0 ? true : undefined;
-    },
-    60_000,
+  const billing = billingOf(config, redis, ch);
+  await until('credit consumption in ClickHouse', async () =>
+    (await billing.consumed(ACCOUNT)) > 0 ? true : undefined,
   );
 }, 300_000);
 

@@ -10,7 +10,12 @@
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openUpload, type ReaderItem, UploadFormatError } from '../../services/ingest/reader/index.ts';
+import {
+  openUpload,
+  type ReaderItem,
+  UNREADABLE_REASONS,
+  UploadFormatError,
+} from '../../services/ingest/reader/index.ts';
 import { testGateway } from '../support/gateway.ts';
 import { FUZZ_SEED, type HostileFile, hostileFile } from '../support/hostile-files.ts';
 
@@ -19,17 +24,7 @@ const FILES = Number(process.env.UPLOAD_FUZZ_FILES ?? 1_500);
 /** One upload may take this long at most: far above the milliseconds one takes, far below a hang. */
 const PER_FILE_MS = 5_000;
 const PARALLEL = 4;
-const REASONS = new Set([
-  'unterminated_quote',
-  'record_too_large',
-  'invalid_json',
-  'non_object_element',
-  'truncated_json',
-  'control_characters',
-  'invalid_encoding',
-  'field_too_large',
-  'nested_too_deep',
-]);
+const REASONS = new Set<string>(UNREADABLE_REASONS);
 const HOSTILE_NAMES = ['../../x.csv', 'a\u0000b.json', 'r\r\nn.ndjson', '\u202ecsv.exe', 'CON', '.csv', ''];
 
 const gw = await testGateway('gwupfuzz', { UPLOAD_MAX_BYTES: String(4 * 1024 * 1024) });

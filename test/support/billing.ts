@@ -21,18 +21,22 @@ import { RecordPublisher } from '../../services/lib/publisher.ts';
 import { keyspace } from '../../services/lib/redis.ts';
 import { ParkingLot } from '../../services/runtime/parking.ts';
 
-/** Polls `probe` until it returns something other than undefined; throws with `what` (and `detail()`) on timeout. */
+/**
+ * Polls `probe` every `everyMs` until it returns something other than undefined; throws with `what`
+ * (and `detail()`) on timeout.
+ */
 export async function until<T>(
   what: string,
   probe: () => Promise<T | undefined> | T | undefined,
   ms = 60_000,
   detail: () => string = () => '',
+  everyMs = 200,
 ): Promise<T> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     const value = await probe();
     if (value !== undefined) return value;
-    await sleep(200);
+    await sleep(everyMs);
   }
   throw new Error(`timed out after ${ms} ms waiting for ${what}\n${detail()}`);
 }

@@ -270,22 +270,6 @@ const tolerant =
     }
   };
 
-/** `until` at 20 polls a second. */
-async function pollFast<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  ms: number,
-  detail: () => string,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await sleep(50);
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}\n${detail()}`);
-}
-
 /** The process's resident set; 0 once it is gone (killed, being replaced). */
 function rssMiB(service: RunningService): number {
   try {
@@ -435,7 +419,7 @@ async function scenario(c: Chaos, s: ChaosSettings, started: number): Promise<Ch
     opts: { first?: boolean; afterKill?: () => Promise<void> } = {},
   ) => {
     // Polled tightly: ingest reads the whole file in a second or two.
-    const inFlight = await pollFast(
+    const inFlight = await until(
       `${name} mid-batch`,
       tolerant(async () => {
         const consumed = await workOf(name);
@@ -445,6 +429,7 @@ async function scenario(c: Chaos, s: ChaosSettings, started: number): Promise<Ch
       }),
       180_000,
       logs,
+      50,
     );
     const at = Date.now();
     await pipeline.kill(name);

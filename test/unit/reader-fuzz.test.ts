@@ -12,6 +12,7 @@ import {
   inspectUpload,
   openUpload,
   type ReaderItem,
+  UNREADABLE_REASONS,
   UploadFormatError,
 } from '../../services/ingest/reader/index.ts';
 import { FUZZ_LIMITS, FUZZ_SEED, type HostileFile, hostileFile } from '../support/hostile-files.ts';
@@ -20,17 +21,7 @@ import { FUZZ_LIMITS, FUZZ_SEED, type HostileFile, hostileFile } from '../suppor
 const FILES = Number(process.env.FUZZ_FILES ?? 10_000);
 /** A file may take this long at most; far above the few milliseconds one takes, far below a hang. */
 const PER_FILE_MS = 5_000;
-const REASONS = new Set([
-  'unterminated_quote',
-  'record_too_large',
-  'invalid_json',
-  'non_object_element',
-  'truncated_json',
-  'control_characters',
-  'invalid_encoding',
-  'field_too_large',
-  'nested_too_deep',
-]);
+const REASONS = new Set<string>(UNREADABLE_REASONS);
 const FILE_ERRORS = new Set(['empty_file', 'unsupported_format', 'no_email_column']);
 
 function chunks(bytes: Buffer, size: number): Readable {

@@ -6,17 +6,20 @@ export type Piece<T> =
   | { kind: 'data'; line: number; data: T }
   | { kind: 'bad'; line: number; reason: UnreadableReason; detail: string; raw: string };
 
-export type UnreadableReason =
-  | 'unterminated_quote'
-  | 'record_too_large'
-  | 'invalid_json'
-  | 'non_object_element'
-  | 'truncated_json'
-  /** One value of the record (cells.ts): the record is read, but that value cannot be a lead's. */
-  | 'control_characters'
-  | 'invalid_encoding'
-  | 'field_too_large'
-  | 'nested_too_deep';
+export const UNREADABLE_REASONS = [
+  'unterminated_quote',
+  'record_too_large',
+  'invalid_json',
+  'non_object_element',
+  'truncated_json',
+  // One value of the record (cells.ts): the record is read, but that value cannot be a lead's.
+  'control_characters',
+  'invalid_encoding',
+  'field_too_large',
+  'nested_too_deep',
+] as const;
+
+export type UnreadableReason = (typeof UNREADABLE_REASONS)[number];
 
 /** A push tokenizer: text in (any chunking), complete pieces out, in order. */
 export interface Tokenizer<T> {
