@@ -44,6 +44,11 @@ export class CircuitBreaker {
     this.#state = 'closed';
   }
 
+  /** A call that never reached the provider: a probe it held is free again, nothing is counted. */
+  release(): void {
+    this.#probeInFlight = false;
+  }
+
   onFailure(): void {
     this.#probeInFlight = false;
     this.#failures++;

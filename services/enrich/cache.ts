@@ -245,11 +245,13 @@ export class EnrichmentCache {
     companyKey: string | null,
     cachedBefore = Number.POSITIVE_INFINITY,
   ): Promise<CacheHit | null> {
-    return this.#orMiss(this.#company(domain, companyKey, cachedBefore));
+    return this.#company(domain, companyKey, cachedBefore);
   }
 
   async #company(domain: string | null, companyKey: string | null, cachedBefore: number) {
-    const exact = domain ? await this.#get(companyEntry(domain)) : null;
+    const exact = domain ? await this.#orMiss(this.#get(companyEntry(domain))) : null;
+    // Not served as a miss: a miss here changes the answer (the lead would go without a company), not
+    // just its cost, so the error reaches the runtime, which retries the lead.
     return exact ?? this.#similar(companyKey, cachedBefore);
   }
 
@@ -284,8 +286,9 @@ export class EnrichmentCache {
   }
 
   /**
-   * The cache must never fail a lead: when Redis errs or times out, a read is a miss and a write is
-   * skipped (L1 still holds it), and the error is counted.
+   * A keyed read or a write never fails a lead: when Redis errs or times out, a read is a miss (the
+   * providers give the same answer again) and a write is skipped (L1 still holds it), and the error is
+   * counted.
    */
   async #orMiss(lookup: Promise<CacheHit | null>): Promise<CacheHit | null> {
     try {

@@ -87,7 +87,14 @@ export class ProviderHttp {
       const detail = `${this.provider} circuit is open`;
       return { ok: false, reason: 'circuit_open', status: 0, detail, calls: 0, cost_usd: 0 };
     }
-    const result = await this.#withRetries(req);
+    let result: ProviderResponse;
+    try {
+      result = await this.#withRetries(req);
+    } catch (err) {
+      // The shared limiter's Redis is down: not the provider's health, so the probe slot is handed back.
+      this.breaker.release();
+      throw err;
+    }
     // Only outages count against the breaker: a 4xx is the caller's problem, not the provider's health.
     if (result.ok || result.reason === 'bad_request') this.breaker.onSuccess();
     else this.breaker.onFailure();
@@ -99,9 +106,9 @@ export class ProviderHttp {
     let last: Attempt = { ok: false, reason: 'network', status: 0, detail: 'not attempted' };
     for (let attempt = 0; attempt <= this.policy.maxRetries; attempt++) {
       // Without the shared limiter we cannot know the cluster stays under the provider's limit: no call.
-      const token = await this.limiter
-        .take(this.provider, this.policy.rateLimit, this.policy.maxQueueMs)
-        .catch(() => ({ ok: false as const, waitMs: 0 }));
+      // Its error is thrown, not turned into a failed lookup: the runtime retries the lead once Redis is
+      // back, so an outage of ours never leaves a lead with fewer fields than a quiet run gives it.
+      const token = await this.limiter.take(this.provider, this.policy.rateLimit, this.policy.maxQueueMs);
       if (!token.ok) {
         last = {
           ok: false,

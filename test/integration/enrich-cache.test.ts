@@ -13,6 +13,7 @@ import { knows } from '../../services/enrich/sandbox/data.ts';
 import { type RunningSandbox, sandboxEnv, startSandbox } from '../../services/enrich/sandbox/server.ts';
 import { loadConfig } from '../../services/lib/config.ts';
 import { createRedis } from '../../services/lib/redis.ts';
+import { freeTcpPort } from '../support/services.ts';
 
 let sandbox: RunningSandbox;
 let redis: Redis;
@@ -107,10 +108,10 @@ describe('shared L2 cache', () => {
   });
 });
 
-describe('similarity matches', () => {
-  /** A lead with a free-mail address: no company domain, only the company's name. */
-  const nameOnly = (email: string, company: string) => lead(email, { company_name: company, domain: null });
+/** A lead with a free-mail address: no company domain, only the company's name. */
+const nameOnly = (email: string, company: string) => lead(email, { company_name: company, domain: null });
 
+describe('similarity matches', () => {
   it('serve a lead without a company domain from a cached company with a similar key, and count it', async () => {
     const [a, b] = deployment('sim');
     const seeded = await a.enricher.enrich(lead('anna.lee@northwind.com', { company_name: 'Northwind' }));
@@ -240,6 +241,33 @@ describe('shared rate limit', () => {
     for (let i = 0; i + 10 < starts.length; i++) {
       // Never more than burst + one second of refill inside any one-second window.
       expect((starts[i + 10] ?? 0) - (starts[i] ?? 0)).toBeGreaterThanOrEqual(1_000 - 50);
+    }
+  });
+});
+
+describe('a Redis outage', () => {
+  it('fails the lead, for the runtime to retry, instead of enriching it with less than a quiet run', async () => {
+    // Nothing listens on the port: every command fails as it does while the stack's Redis restarts.
+    const down = createRedis(`redis://127.0.0.1:${await freeTcpPort()}`, 'enrich-outage-test', {
+      commandTimeout: 300,
+      maxRetriesPerRequest: 0,
+    });
+    const cfg = loadConfig(EnrichConfig, {
+      ...process.env,
+      ...sandboxEnv(sandbox.url),
+      LEEDRUSH_PREFIX: `t_enrich_outage_${process.pid}_${Date.now()}`,
+    });
+    const ctx = createEnrichContext(cfg, down, { dns: null });
+    const before = sandboxCalls();
+    try {
+      // The keyed read is a miss, but without the shared rate limiter no provider may be asked.
+      await expect(ctx.enricher.enrich(lead('anna.lee@fabrikam.com'))).rejects.toThrow();
+      // No similar company found is an answer of its own, so an unanswered probe is not taken as one.
+      await expect(ctx.enricher.enrich(nameOnly('ben.moss@gmail.com', 'Fabrikam'))).rejects.toThrow();
+      expect(sandboxCalls()).toBe(before);
+    } finally {
+      await ctx.close().catch(() => {});
+      down.disconnect();
     }
   });
 });
