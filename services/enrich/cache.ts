@@ -154,10 +154,13 @@ export class RedisCacheStore implements CacheStore {
   }
 
   async set(key: string, value: string, ttlS: number, index?: IndexEntry): Promise<void> {
-    // A pipeline, not MULTI: the entry and its index line need no atomicity, only one round trip.
-    const writes = this.redis.pipeline().set(this.#entry(key), value, 'EX', ttlS);
-    if (index) writes.zadd(this.#index(index.bucket), index.score, index.member);
-    await writes.exec();
+    // Plain commands, not MULTI: the entry and its index line need no atomicity. Not an explicit
+    // pipeline either: that is a socket write of its own, while auto-pipelining (enrich's client) sends
+    // these with every other lead's commands of the same tick.
+    const entry = this.redis.set(this.#entry(key), value, 'EX', ttlS);
+    await (index
+      ? Promise.all([entry, this.redis.zadd(this.#index(index.bucket), index.score, index.member)])
+      : entry);
   }
 
   range(bucket: string, min: number, max: number, limit: number): Promise<string[]> {

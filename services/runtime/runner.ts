@@ -11,12 +11,12 @@ import {
 import type { Registry } from 'prom-client';
 import type { LeadRejection, UsageEvent, WebhookEvent } from '../../schemas/generated.ts';
 import { BatchTracker } from '../lib/batch-tracker.ts';
+import { coalescing } from '../lib/coalesce.ts';
 import type { Config } from '../lib/config.ts';
 import { CreditLedger } from '../lib/credit-ledger.ts';
 import { dlqTopicName, groupId, TOPICS, topicName } from '../lib/names.ts';
 import { DEFAULT_PLAN_ID } from '../lib/plan-credits.ts';
 import { createRedis, keyspace } from '../lib/redis.ts';
-import { coalescing } from './coalesce.ts';
 import { AvroCodec } from './codec.ts';
 import { type HealthReport, LoopHealth } from './health.ts';
 import { serveOps } from './http.ts';

@@ -8,7 +8,8 @@ import { verifyPhase } from './phase.ts';
 
 // The verify service: leads.standardized → leads.verified. Signals drain and exit (runtime).
 const config = loadConfigOrExit(VerifyConfig);
-const redis = createRedis(config.REDIS_URL, 'leedrush-verify');
+// Every lead asks the answer cache: auto-pipelining sends a tick's reads in one write.
+const redis = createRedis(config.REDIS_URL, 'leedrush-verify', { enableAutoPipelining: true });
 const ctx = createVerifyContext(config, redis);
 const registry = serviceRegistry('verify');
 const phase = verifyPhase(ctx, new VerifyMetrics(registry, ctx.cache));

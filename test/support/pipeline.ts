@@ -74,11 +74,13 @@ function settingsOf(name: PipelineService, opts: PipelineOptions): Record<string
     case 'ingest':
       return { UPLOAD_DIR: opts.uploadDir };
     case 'verify':
-      return { DNS_SERVERS: opts.dns, DNS_TIMEOUT_MS: '500', DNS_TRIES: '2', SMTP_PROBE_ENABLED: 'false' };
+      // The services' own DNS timeouts: loopback answers in a millisecond, but a run that keeps both cores
+      // busy delayed some answers past 500 ms, and an unanswered lookup changes a lead's outcome.
+      return { DNS_SERVERS: opts.dns, SMTP_PROBE_ENABLED: 'false' };
     case 'enrich': {
       // Explicitly off without a sandbox, whatever the developer's environment says.
       const providers = opts.sandboxUrl ? sandboxEnv(opts.sandboxUrl) : { ENRICH_SANDBOX: 'false' };
-      return { ...providers, ...UNTHROTTLED, DNS_SERVERS: opts.dns, DNS_TIMEOUT_MS: '500' };
+      return { ...providers, ...UNTHROTTLED, DNS_SERVERS: opts.dns };
     }
     default:
       return {};

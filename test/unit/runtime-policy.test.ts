@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { coalescing } from '../../services/runtime/coalesce.ts';
+import { coalescing } from '../../services/lib/coalesce.ts';
 import { dlqHeaders, dlqMessage } from '../../services/runtime/dlq.ts';
 import { LoopHealth } from '../../services/runtime/health.ts';
 import { mapOrdered } from '../../services/runtime/ordered.ts';

@@ -13,6 +13,7 @@
  * Queue depth: `pending` and `processing` are gauges moved by enqueue → start → finish.
  */
 import type { Redis } from 'ioredis';
+import { coalescing } from '../../lib/coalesce.ts';
 import type { PatternKind } from './patterns.ts';
 
 const FIELDS = [
@@ -44,39 +45,51 @@ export interface PredictiveStats {
   background_queue: { pending: number; processing: number; completed: number };
 }
 
+type Changes = Partial<Record<Counter, number>>;
+
 export class PredictiveCounters {
   readonly #hash: string;
+  /**
+   * Every lead moves these counters: the changes made while a write is in flight are summed into the
+   * next one (one HINCRBY per counter for all of them), and each caller still waits for its own.
+   */
+  readonly #add: (changes: Changes) => Promise<void>;
 
   constructor(
     private readonly redis: Redis,
     key: (...parts: string[]) => string,
   ) {
     this.#hash = key('enrich', 'predictive', 'stats');
+    this.#add = coalescing((all: Changes[]) => this.#write(all));
   }
 
-  #add(changes: Partial<Record<Counter, number>>): Promise<unknown> {
+  async #write(all: Changes[]): Promise<void> {
+    const sums = new Map<string, number>();
+    for (const changes of all) {
+      for (const [field, by] of Object.entries(changes)) if (by) sums.set(field, (sums.get(field) ?? 0) + by);
+    }
     const tx = this.redis.pipeline();
-    for (const [field, by] of Object.entries(changes)) if (by) tx.hincrby(this.#hash, field, by);
-    return tx.exec();
+    for (const [field, by] of sums) if (by) tx.hincrby(this.#hash, field, by);
+    await tx.exec();
   }
 
   /** A pattern fired and its company was queued for pre-enrichment. */
-  predicted(pattern: PatternKind): Promise<unknown> {
+  predicted(pattern: PatternKind): Promise<void> {
     return this.#add({ [pattern]: 1, predictions: 1, queue_pending: 1 });
   }
 
   /** The queue took a prediction up. */
-  started(): Promise<unknown> {
+  started(): Promise<void> {
     return this.#add({ queue_pending: -1, queue_processing: 1 });
   }
 
   /** The queue finished a prediction; `enriched` when the company is now cached. */
-  finished(enriched: boolean): Promise<unknown> {
+  finished(enriched: boolean): Promise<void> {
     return this.#add({ queue_processing: -1, queue_completed: 1, pre_enriched: enriched ? 1 : 0 });
   }
 
   /** One lead went through enrichment; `preEnriched` when a pre-enriched company served it. */
-  lead(latencyMs: number, how: { preEnriched: boolean; calledProvider: boolean }): Promise<unknown> {
+  lead(latencyMs: number, how: { preEnriched: boolean; calledProvider: boolean }): Promise<void> {
     const us = Math.round(latencyMs * 1000);
     return this.#add({
       leads: 1,

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import countries from 'i18n-iso-countries';
+import { LRUCache } from 'lru-cache';
 import type { FailureReason, ProviderHttp, ProviderResponse, Spent } from '../http.ts';
 import type { ProviderAnswer, ProviderName } from '../types.ts';
 
@@ -110,10 +111,23 @@ export function techName(slug: string): string {
 const require = createRequire(import.meta.url);
 countries.registerLocale(require('i18n-iso-countries/langs/en.json'));
 
+/**
+ * Names already looked up: getAlpha2Code scans every country's names, and providers repeat a few
+ * hundred values, so the scan was a visible share of enrich's CPU. Bounded, as the values come from
+ * outside; null (no country) is remembered too.
+ */
+const CODES = new LRUCache<string, { code: string | null }>({ max: 2_000 });
+
 /** ISO 3166-1 alpha-2 from a code or an English country name ("United States" → "US"). */
 export function countryCode(v: unknown): string | null {
   const s = str(v);
   if (!s) return null;
-  if (/^[a-z]{2}$/i.test(s) && countries.isValid(s.toUpperCase())) return s.toUpperCase();
-  return countries.getAlpha2Code(s, 'en') ?? null;
+  const known = CODES.get(s);
+  if (known) return known.code;
+  const code =
+    /^[a-z]{2}$/i.test(s) && countries.isValid(s.toUpperCase())
+      ? s.toUpperCase()
+      : (countries.getAlpha2Code(s, 'en') ?? null);
+  CODES.set(s, { code });
+  return code;
 }

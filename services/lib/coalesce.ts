@@ -8,8 +8,9 @@ interface Waiting<T> {
  * Turns calls that would queue behind each other into one call: while `run` is busy, new items wait,
  * and the next `run` takes all of them at once. The partitions processed concurrently share one produce
  * request and one offset commit per round trip instead of one each (the idempotent producer allows a
- * single in-flight request per broker anyway). Items keep their call order; every caller learns the
- * outcome of the call that carried its item.
+ * single in-flight request per broker anyway); the leads enriched concurrently share one Redis write for
+ * their counters. Items keep their call order; every caller learns the outcome of the call that carried
+ * its item.
  */
 export function coalescing<T>(run: (items: T[]) => Promise<void>): (item: T) => Promise<void> {
   let queue: Waiting<T>[] = [];
