@@ -28,6 +28,8 @@ export type EmailVerdict = {
   disposable: boolean;
   suggestion: string | null;
   mxHosts: string[];
+  /** DNS did not answer (timeout, SERVFAIL...): the verdict says nothing about the domain. */
+  dnsUnanswered?: true;
 };
 
 /** What the checks before DNS found: flags are set for every well-formed address, whatever decides. */
@@ -125,7 +127,12 @@ function dnsStep(v: EmailVerdict, domain: string, route: MailRoute): EmailVerdic
     case 'no_mail_host':
       return { ...v, status: 'invalid_domain', reason: `domain ${domain} has neither MX nor A/AAAA records` };
     case 'unresolved':
-      return { ...v, status: 'unknown', reason: `DNS could not answer: ${route.reason}` };
+      return {
+        ...v,
+        status: 'unknown',
+        reason: `DNS could not answer: ${route.reason}`,
+        dnsUnanswered: true,
+      };
   }
 }
 

@@ -6,7 +6,7 @@ import type { StandardizedLead, VerifiedLead } from '../../schemas/generated.ts'
 import { loadConfig } from '../../services/lib/config.ts';
 import { VerifyConfig } from '../../services/verify/config.ts';
 import { createVerifyContext, type VerifyContext } from '../../services/verify/context.ts';
-import { verifyLead } from '../../services/verify/phase.ts';
+import { DNS_ATTEMPTS, verifyLead } from '../../services/verify/phase.ts';
 import { type DnsServer, startDnsServer } from '../support/dns-server.ts';
 import {
   KNOWN_MAILBOXES,
@@ -94,10 +94,17 @@ describe('DNS step against dnsmasq (probe off)', () => {
     expect(ms).toBeLessThan(dnsBound);
   });
 
-  it('a lead whose DNS times out is annotated, not thrown, and keeps its fields', async () => {
+  it('a lead whose DNS times out is tried again by the runtime, then annotated and kept whole', async () => {
     const { ctx } = context();
     const input = lead('ceo@slow.test');
-    const r = await verifyLead(input, ctx);
+    // Before the last attempt the timeout is thrown: the runtime retries the lead after its backoff.
+    for (let attempt = 0; attempt < DNS_ATTEMPTS - 1; attempt++) {
+      await expect(verifyLead(input, ctx, attempt)).rejects.toThrow(/ETIMEOUT.*tried again/);
+    }
+    // An answer that came says something about the domain: it is never retried.
+    const answered = await verifyLead(lead('x@missing.test'), ctx, 0);
+    expect(answered.kind === 'ok' && answered.value.verification.email_status).toBe('invalid_domain');
+    const r = await verifyLead(input, ctx, DNS_ATTEMPTS - 1);
     expect(r.kind).toBe('ok');
     if (r.kind === 'ok') {
       expect(r.value.meta).toEqual(input.meta);
