@@ -28,12 +28,18 @@ export type EmailVerdict = {
   disposable: boolean;
   suggestion: string | null;
   mxHosts: string[];
-  /** DNS did not answer (timeout, SERVFAIL...): the verdict says nothing about the domain. */
+  /** The resolver failed in a way that passes (timeout, SERVFAIL): asking again may give an answer. */
   dnsUnanswered?: true;
 };
 
 /** What the checks before DNS found: flags are set for every well-formed address, whatever decides. */
 type Screened = { address: ParsedAddress; verdict: EmailVerdict };
+
+/**
+ * DNS failures worth asking again: a lost reply, a server failing for now. Not a resolver that cannot be
+ * reached at all (embedded mode offline), which asking again does not change.
+ */
+const PASSING_DNS_FAILURES = new Set(['ETIMEOUT', 'ESERVFAIL']);
 
 export type EmailDeps = {
   route: (domain: string) => Promise<MailRoute>;
@@ -131,7 +137,7 @@ function dnsStep(v: EmailVerdict, domain: string, route: MailRoute): EmailVerdic
         ...v,
         status: 'unknown',
         reason: `DNS could not answer: ${route.reason}`,
-        dnsUnanswered: true,
+        ...(PASSING_DNS_FAILURES.has(route.code) ? { dnsUnanswered: true as const } : {}),
       };
   }
 }

@@ -13,7 +13,7 @@ export type MailRoute =
   | { kind: 'nxdomain' }
   | { kind: 'no_mail_host' }
   /** Timeout, SERVFAIL, refused...: says nothing about the domain, and is never cached. */
-  | { kind: 'unresolved'; reason: string };
+  | { kind: 'unresolved'; reason: string; code: string };
 
 /** The calls this module makes on a node:dns/promises Resolver. */
 export type DnsClient = Pick<Resolver, 'resolveMx' | 'resolve4' | 'resolve6'>;
@@ -94,11 +94,11 @@ export class MailRouteResolver {
       return { value: { kind: 'mx', hosts: [...new Set(byPreference)] }, ttlS: mx.ttlS };
     }
     if (mx.code === NXDOMAIN) return { value: { kind: 'nxdomain' }, ttlS: this.ttl.negativeS };
-    if (mx.code !== NODATA) return unresolved(`MX lookup failed: ${mx.code}`);
+    if (mx.code !== NODATA) return unresolved(`MX lookup failed: ${mx.code}`, mx.code);
 
     const addr = await this.lookupAddresses(domain);
     const a = addr.value;
-    if ('unresolved' in a) return unresolved(`address lookup failed: ${a.unresolved}`);
+    if ('unresolved' in a) return unresolved(`address lookup failed: ${a.unresolved}`, a.unresolved);
     if (a.nxdomain) return { value: { kind: 'nxdomain' }, ttlS: addr.ttlS };
     if (a.addresses.length === 0) return { value: { kind: 'no_mail_host' }, ttlS: addr.ttlS };
     return { value: { kind: 'implicit_mx', hosts: [domain] }, ttlS: addr.ttlS };
@@ -137,6 +137,6 @@ export class MailRouteResolver {
   }
 }
 
-function unresolved(reason: string): Looked<MailRoute> {
-  return { value: { kind: 'unresolved', reason }, ttlS: null };
+function unresolved(reason: string, code: string): Looked<MailRoute> {
+  return { value: { kind: 'unresolved', reason, code }, ttlS: null };
 }

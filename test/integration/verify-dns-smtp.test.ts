@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enrichedLead } from '../../bench/lib/dedup-dataset.ts';
 import type { StandardizedLead, VerifiedLead } from '../../schemas/generated.ts';
+import { UNREACHABLE_CODE, unreachableDns } from '../../services/embedded/dns.ts';
 import { loadConfig } from '../../services/lib/config.ts';
 import { VerifyConfig } from '../../services/verify/config.ts';
 import { createVerifyContext, type VerifyContext } from '../../services/verify/context.ts';
@@ -104,6 +105,10 @@ describe('DNS step against dnsmasq (probe off)', () => {
     // An answer that came says something about the domain: it is never retried.
     const answered = await verifyLead(lead('x@missing.test'), ctx, 0);
     expect(answered.kind === 'ok' && answered.value.verification.email_status).toBe('invalid_domain');
+    // Nor is a resolver that cannot be reached at all (embedded mode offline): asking again changes nothing.
+    const offline = createVerifyContext(loadConfig(VerifyConfig, process.env), null, { dns: unreachableDns });
+    const unreached = await verifyLead(lead('jane@acme.test'), offline, 0);
+    expect(unreached.kind === 'ok' && unreached.value.verification.email_reason).toMatch(UNREACHABLE_CODE);
     const r = await verifyLead(input, ctx, DNS_ATTEMPTS - 1);
     expect(r.kind).toBe('ok');
     if (r.kind === 'ok') {
