@@ -243,15 +243,11 @@ export class EnrichmentCache {
    * The enricher asks by key only for a lead without a domain: with a domain, what the providers say
    * about that domain is the answer, whatever similar company happens to be cached already.
    */
-  getCompany(
+  async getCompany(
     domain: string | null,
     companyKey: string | null,
     cachedBefore = Number.POSITIVE_INFINITY,
   ): Promise<CacheHit | null> {
-    return this.#company(domain, companyKey, cachedBefore);
-  }
-
-  async #company(domain: string | null, companyKey: string | null, cachedBefore: number) {
     const exact = domain ? await this.#orMiss(this.#get(companyEntry(domain))) : null;
     // Not served as a miss: a miss here changes the answer (the lead would go without a company), not
     // just its cost, so the error reaches the runtime, which retries the lead.

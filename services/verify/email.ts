@@ -35,12 +35,6 @@ export type EmailVerdict = {
 /** What the checks before DNS found: flags are set for every well-formed address, whatever decides. */
 type Screened = { address: ParsedAddress; verdict: EmailVerdict };
 
-/**
- * DNS failures worth asking again: a lost reply, a server failing for now. Not a resolver that cannot be
- * reached at all (embedded mode offline), which asking again does not change.
- */
-const PASSING_DNS_FAILURES = new Set(['ETIMEOUT', 'ESERVFAIL']);
-
 export type EmailDeps = {
   route: (domain: string) => Promise<MailRoute>;
   resolveHost: HostResolver;
@@ -137,7 +131,7 @@ function dnsStep(v: EmailVerdict, domain: string, route: MailRoute): EmailVerdic
         ...v,
         status: 'unknown',
         reason: `DNS could not answer: ${route.reason}`,
-        ...(PASSING_DNS_FAILURES.has(route.code) ? { dnsUnanswered: true as const } : {}),
+        ...(route.passing ? { dnsUnanswered: true as const } : {}),
       };
   }
 }

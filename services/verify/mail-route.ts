@@ -12,8 +12,12 @@ export type MailRoute =
   | { kind: 'null_mx' }
   | { kind: 'nxdomain' }
   | { kind: 'no_mail_host' }
-  /** Timeout, SERVFAIL, refused...: says nothing about the domain, and is never cached. */
-  | { kind: 'unresolved'; reason: string; code: string };
+  /**
+   * Timeout, SERVFAIL, refused...: says nothing about the domain, and is never cached. `passing`: a
+   * failure that asking again may end (a lost reply, a server failing for now), not a resolver that
+   * cannot be reached at all (embedded mode offline).
+   */
+  | { kind: 'unresolved'; reason: string; passing: boolean };
 
 /** The calls this module makes on a node:dns/promises Resolver. */
 export type DnsClient = Pick<Resolver, 'resolveMx' | 'resolve4' | 'resolve6'>;
@@ -31,6 +35,7 @@ type Answer<T> = { ok: true; value: T; ttlS: number } | { ok: false; code: strin
 /** Outcomes that describe the domain; anything else is a failure to ask. */
 const NXDOMAIN = 'ENOTFOUND';
 const NODATA = 'ENODATA';
+const PASSING = new Set(['ETIMEOUT', 'ESERVFAIL']);
 
 type Looked<T> = { value: T; ttlS: number | null };
 type AddressAnswer = { addresses: string[]; nxdomain: boolean } | { unresolved: string };
@@ -138,5 +143,5 @@ export class MailRouteResolver {
 }
 
 function unresolved(reason: string, code: string): Looked<MailRoute> {
-  return { value: { kind: 'unresolved', reason, code }, ttlS: null };
+  return { value: { kind: 'unresolved', reason, passing: PASSING.has(code) }, ttlS: null };
 }
