@@ -20,6 +20,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { Redis } from 'ioredis';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
 import { type Config, REPO_ROOT } from '../services/lib/config.ts';
 import { groupId, topicName } from '../services/lib/names.ts';
@@ -134,8 +135,15 @@ async function groupLag(admin: Admin, config: Config, phase: PipelineService): P
   return lag;
 }
 
-/** Samples every service once a second until stopped. */
-function sampler(pipeline: RunningPipeline, admin: Admin, config: Config, t0: number) {
+/** Memory Redis uses now (used_memory), in MiB. */
+async function redisUsedMb(redis: Redis): Promise<number> {
+  const info = await redis.info('memory');
+  return Math.round(Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0) / 1048576);
+}
+
+/** Samples every service (and Redis's memory) once a second until stopped. */
+function sampler(pipeline: RunningPipeline, redis: Redis, admin: Admin, config: Config, t0: number) {
+  const redisMb = { now: 0, peak: 0 };
   const figures = Object.fromEntries(
     PIPELINE_SERVICES.map((s) => [
       s,
@@ -152,6 +160,8 @@ function sampler(pipeline: RunningPipeline, admin: Admin, config: Config, t0: nu
   ) as Record<PipelineService, PhaseFigures>;
   const sampleOnce = async () => {
     const at = (performance.now() - t0) / 1000;
+    redisMb.now = await redisUsedMb(redis).catch(() => redisMb.now);
+    redisMb.peak = Math.max(redisMb.peak, redisMb.now);
     await Promise.all(
       PIPELINE_SERVICES.map(async (name) => {
         const f = figures[name];
@@ -178,6 +188,7 @@ function sampler(pipeline: RunningPipeline, admin: Admin, config: Config, t0: nu
   })();
   return {
     figures,
+    redisMb,
     stop: async () => {
       running = false;
       await loop;
@@ -206,7 +217,7 @@ async function main(): Promise<void> {
     providers: 'sandbox',
     extra: profiling && Object.fromEntries(PIPELINE_SERVICES.map((s) => [s, profiling])),
   });
-  const { config, pipeline, tracker, uploadDir } = run;
+  const { config, pipeline, tracker, uploadDir, redis } = run;
   const kafka = new Kafka({
     clientId: 'bench-pipeline',
     brokers: config.KAFKA_BROKERS,
@@ -219,7 +230,7 @@ async function main(): Promise<void> {
     console.log(`submitting ${ROWS} rows (${(bytes.length / 1e6).toFixed(1)} MB) ...`);
     const cpuAtStart = cpuSnapshot();
     const t0 = performance.now();
-    const samples = sampler(pipeline, admin, config, t0);
+    const samples = sampler(pipeline, redis, admin, config, t0);
     const { batch: created } = await submitUpload(config, tracker, {
       uploadDir,
       accountId: ACCOUNT,
@@ -230,8 +241,10 @@ async function main(): Promise<void> {
     const batch = await waitForAnnounced(tracker, ACCOUNT, created.batch_id, TIMEOUT_MS, (b) => {
       if (b && performance.now() - lastPrint > 10_000) {
         lastPrint = performance.now();
+        // Where the leads are: a long run that stalls shows the phase it stalls in, and whether Redis fills.
+        const consumed = PIPELINE_SERVICES.map((s) => `${s} ${samples.figures[s].consumed}`).join(', ');
         console.log(
-          `  ${((lastPrint - t0) / 1000).toFixed(0)} s: ${b.status}, ${b.rows_done}/${b.rows_total} rows done`,
+          `  ${((lastPrint - t0) / 1000).toFixed(0)} s: ${b.status}, ${b.rows_done}/${b.rows_total} rows done; consumed: ${consumed}; redis ${samples.redisMb.now} MiB`,
         );
       }
     });
@@ -268,6 +281,7 @@ async function main(): Promise<void> {
         }),
       ),
       cpu: { machine_busy_pct: cpu.busyPct, others_s: cpu.others },
+      redis_peak_mb: samples.redisMb.peak,
       load_avg: { at_start: loadAtStart, at_end: loadavg().map(round) },
       machine: { cpus: cpus().length, node: process.version },
       at: new Date().toISOString(),
@@ -320,6 +334,7 @@ function print(r: {
   outcome: Record<string, number>;
   phases: Record<string, PhaseFigures>;
   cpu: { machine_busy_pct: number; others_s: Record<string, number> };
+  redis_peak_mb: number;
   load_avg: { at_start: number[]; at_end: number[] };
 }): void {
   console.log(`\n${r.rows} rows from upload to completed in ${r.seconds} s: ${r.leads_per_s} leads/s`);
@@ -348,6 +363,7 @@ function print(r: {
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}`,
   );
+  console.log(`Redis used memory peaked at ${r.redis_peak_mb} MiB (sampled every second)`);
   console.log(
     `load average at start ${r.load_avg.at_start.join(' ')}, at end ${r.load_avg.at_end.join(' ')}`,
   );
