@@ -160,10 +160,13 @@ function sampler(pipeline: RunningPipeline, redis: Redis, admin: Admin, config: 
   ) as Record<PipelineService, PhaseFigures>;
   const sampleOnce = async () => {
     const at = (performance.now() - t0) / 1000;
-    redisMb.now = await redisUsedMb(redis).catch(() => redisMb.now);
-    redisMb.peak = Math.max(redisMb.peak, redisMb.now);
-    await Promise.all(
-      PIPELINE_SERVICES.map(async (name) => {
+    const sampleRedis = async () => {
+      redisMb.now = await redisUsedMb(redis).catch(() => redisMb.now);
+      redisMb.peak = Math.max(redisMb.peak, redisMb.now);
+    };
+    await Promise.all([
+      sampleRedis(),
+      ...PIPELINE_SERVICES.map(async (name) => {
         const f = figures[name];
         const metrics = await scrape(pipeline.get(name).port).catch(() => null);
         const consumed = metrics?.get('leedrush_runtime_consumed_total') ?? f.consumed;
@@ -176,7 +179,7 @@ function sampler(pipeline: RunningPipeline, redis: Redis, admin: Admin, config: 
         const lag = await groupLag(admin, config, name).catch(() => 0);
         f.peak_lag = Math.max(f.peak_lag, lag);
       }),
-    );
+    ]);
   };
   let running = true;
   const loop = (async () => {
