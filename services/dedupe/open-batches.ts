@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { Redis } from 'ioredis';
 import type { EnrichedLead } from '../../schemas/generated.ts';
 import { loadSchema } from '../../schemas/index.ts';
@@ -22,10 +23,32 @@ return redis.call('HLEN', KEYS[1])
 const leadType = loadSchema('EnrichedLead').type;
 
 /**
+ * A stored lead is the byte 0x01 then its EnrichedLead Avro, deflated: the open batch is the largest
+ * thing dedupe keeps in Redis (the whole file batch until it is decided), and deflate at level 1 about
+ * halves it for a few microseconds per lead. A value an older instance wrote (during a rolling deploy)
+ * is the bare Avro, whose first byte can never be 0x01: it starts with lead_id's length, a zigzag
+ * varint, and 0x01 would be a negative length.
+ */
+const DEFLATED = 1;
+
+export function encodeStoredLead(lead: EnrichedLead): Buffer {
+  const packed = deflateRawSync(leadType.toBuffer(lead), { level: 1 });
+  const out = Buffer.allocUnsafe(packed.length + 1);
+  out[0] = DEFLATED;
+  packed.copy(out, 1);
+  return out;
+}
+
+export function decodeStoredLead(value: Buffer): EnrichedLead {
+  const avro = value[0] === DEFLATED ? inflateRawSync(value.subarray(1)) : value;
+  return leadType.fromBuffer(avro) as EnrichedLead;
+}
+
+/**
  * The open batches of the dedupe phase, in Redis, so any instance (or a restarted one) can finish a
  * batch whose leads another consumed:
  *
- *   <ns>:dedupe-open:<batch>     hash  lead_id -> EnrichedLead (Avro binary): the batch's set of leads
+ *   <ns>:dedupe-open:<batch>     hash  lead_id -> EnrichedLead (encodeStoredLead): the batch's set of leads
  *   <ns>:dedupe-open-index       zset  batch id -> time its last lead was stored (ms): what the sweep walks
  *   <ns>:dedupe-done:<batch>     flag  the batch was finalized (7 days): late redeliveries are dropped
  *   <ns>:dedupe-lock:<batch>     lock  (SET NX PX, token) one finalizer per batch across instances
@@ -62,7 +85,7 @@ export class OpenBatches {
     for (let start = 0; start < leads.length; start += PAGE) {
       const fields: Array<string | Buffer> = [];
       for (const lead of leads.slice(start, start + PAGE))
-        fields.push(lead.meta.lead_id, leadType.toBuffer(lead));
+        fields.push(lead.meta.lead_id, encodeStoredLead(lead));
       pipe.hset(key, ...fields);
     }
     pipe
@@ -91,8 +114,7 @@ export class OpenBatches {
     do {
       const [next, flat] = await this.redis.hscanBuffer(this.leadsKey(batchId), cursor, 'COUNT', PAGE);
       const leads: EnrichedLead[] = [];
-      for (let i = 1; i < flat.length; i += 2)
-        leads.push(leadType.fromBuffer(flat[i] as Buffer) as EnrichedLead);
+      for (let i = 1; i < flat.length; i += 2) leads.push(decodeStoredLead(flat[i] as Buffer));
       onPage(leads);
       cursor = next.toString();
     } while (cursor !== '0');
@@ -105,7 +127,7 @@ export class OpenBatches {
       const ids = leadIds.slice(start, start + PAGE);
       const values = await this.redis.hmgetBuffer(this.leadsKey(batchId), ...ids);
       values.forEach((v, i) => {
-        if (v) out.set(ids[i] as string, leadType.fromBuffer(v) as EnrichedLead);
+        if (v) out.set(ids[i] as string, decodeStoredLead(v));
       });
     }
     return out;

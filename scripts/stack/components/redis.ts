@@ -10,7 +10,12 @@ const DEFAULT_PORT = 6379;
 const port = portFromEnv('REDIS', DEFAULT_PORT);
 const confFile = (p: StackPaths) => join(p.conf, 'redis.conf');
 
-/** AOF on (credits and batch progress must survive a restart), foreground, loopback only. */
+/**
+ * AOF on (credits and batch progress must survive a restart), foreground, loopback only. noeviction:
+ * every key is state, none a cache that may vanish. 4 GB because an open 1,000,000-lead file batch
+ * needs about 1.7 GB at its peak (services/dedupe/README.md, "Redis"), and at the limit Redis refuses
+ * writes rather than losing state.
+ */
 export function redisConf(s: { port: number; dataDir: string }): string {
   return `${[
     `bind ${HOST}`,
@@ -21,7 +26,7 @@ export function redisConf(s: { port: number; dataDir: string }): string {
     'appendonly yes',
     'appendfsync everysec',
     'save 300 10',
-    'maxmemory 1gb',
+    'maxmemory 4gb',
     'maxmemory-policy noeviction',
     'loglevel notice',
     'logfile ""',
