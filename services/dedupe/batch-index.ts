@@ -1,22 +1,34 @@
 import type { EnrichedLead } from '../../schemas/generated.ts';
 import { blockingKeys } from './blocking.ts';
-import { historyPairs, pairsOfBlocks } from './candidates.ts';
+import { historyPairs, pairOf, pairsOfBlocks } from './candidates.ts';
 import { completeness, connectedGroups } from './cluster.ts';
 import { compare, type Prepared, prepare } from './compare.ts';
 import type { DedupeSettings } from './config.ts';
 import { type MatchRecord, toMatchRecord } from './match-record.ts';
+import { PairTable } from './pair-table.ts';
 
 /**
  * What resolution needs of a lead, without the lead: its comparison view, its blocking keys and the
  * completeness that ranks survivors. A few hundred bytes instead of the whole enriched lead, so an open
  * batch of 100,000 leads fits in tens of megabytes while the leads themselves stay in Redis.
  */
-export interface Member {
+export interface Member extends Filed {
+  keys: string[];
+}
+
+/**
+ * A member as the index keeps it: its blocking keys as block numbers. Each key string is then held
+ * once, by the index, instead of once per member sharing it (1.2 KB of a member's 2 KB).
+ */
+export interface Filed {
   id: string;
   row: number;
   completeness: number;
   prepared: Prepared;
-  keys: string[];
+}
+
+interface Stored extends Filed {
+  blocks: number[];
 }
 
 export function memberOf(lead: EnrichedLead): Member {
@@ -31,12 +43,14 @@ export function memberOf(lead: EnrichedLead): Member {
 }
 
 /** The batch order every decision is taken in: row index, then lead id. Arrival order never matters. */
-export const byRowThenId = (a: Member, b: Member): number =>
+export const byRowThenId = (a: Filed, b: Filed): number =>
   a.row - b.row || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /** What became of one lead. */
 export interface Verdict {
-  member: Member;
+  member: Filed;
+  /** The lead's blocking keys: what the history index files it under. */
+  keys: string[];
   isDuplicate: boolean;
   survivorId: string | null;
   confidence: number;
@@ -67,7 +81,7 @@ interface Link {
   p: number;
 }
 
-/** Pair key of two arrival slots (fewer than 2^26 leads per batch). */
+/** Pair key of two arrival slots (fewer than 2^26 leads per batch; never 0, which PairTable keeps for empty). */
 const SLOTS = 2 ** 26;
 const pairKey = (a: number, b: number) => (a < b ? a * SLOTS + b : b * SLOTS + a);
 
@@ -80,11 +94,14 @@ const pairKey = (a: number, b: number) => (a < b ? a * SLOTS + b : b * SLOTS + a
  * leads, whatever order they came in or how often.
  */
 export class BatchIndex {
-  private readonly members: Member[] = [];
+  private readonly members: Stored[] = [];
   private readonly slotOf = new Map<string, number>();
-  /** Blocking key → arrival slots; a key held by one lead (most keys) is stored as that slot. */
-  private readonly blocks = new Map<string, number | number[]>();
-  private readonly probabilities = new Map<number, number>();
+  /** Blocking key → its block number, and each block's key and arrival slots. */
+  private readonly blockOf = new Map<string, number>();
+  private readonly blockKeys: string[] = [];
+  /** A block held by one lead (most blocks) is stored as that slot. */
+  private readonly blocks: Array<number | number[]> = [];
+  private readonly probabilities = new PairTable();
 
   constructor(private readonly settings: DedupeSettings) {}
 
@@ -110,24 +127,47 @@ export class BatchIndex {
       return;
     }
     const slot = this.members.length;
-    this.members.push(member);
+    const { keys, ...filed } = member;
     this.slotOf.set(member.id, slot);
-    for (const key of member.keys) {
-      const block = this.blocks.get(key);
-      if (block === undefined) {
-        this.blocks.set(key, slot);
+    this.members.push({ ...filed, blocks: [] });
+    this.file(slot, keys, true);
+  }
+
+  /**
+   * Files a member's keys as its block numbers; with `compare`, compares it with the members of every
+   * block it joins that is still small.
+   */
+  private file(slot: number, keys: string[], compare: boolean): void {
+    const { blocks } = this.members[slot] as Stored;
+    for (const key of keys) {
+      const b = this.blockOf.get(key);
+      if (b === undefined) {
+        blocks.push(this.newBlock(key, slot));
         continue;
       }
+      blocks.push(b);
+      const block = this.blocks[b] as number | number[];
       const list = typeof block === 'number' ? [block] : block;
-      if (list.length < this.settings.maxBlockSize) for (const other of list) this.probability(other, slot);
+      if (compare && list.length < this.settings.maxBlockSize)
+        for (const other of list) this.probability(other, slot);
       list.push(slot);
-      if (typeof block === 'number') this.blocks.set(key, list);
+      this.blocks[b] = list;
     }
   }
 
+  private newBlock(key: string, slot: number): number {
+    const b = this.blocks.length;
+    this.blockOf.set(key, b);
+    this.blockKeys.push(key);
+    this.blocks.push(slot);
+    return b;
+  }
+
   /** Every blocking key of the batch: what the account's history is looked up by. */
-  keys(): IterableIterator<string> {
-    return this.blocks.keys();
+  *keys(): IterableIterator<string> {
+    for (let b = 0; b < this.blocks.length; b++)
+      if (!Array.isArray(this.blocks[b]) || (this.blocks[b] as number[]).length > 0)
+        yield this.blockKeys[b] as string;
   }
 
   ids(): IterableIterator<string> {
@@ -146,51 +186,72 @@ export class BatchIndex {
     order.forEach((slot, i) => {
       at[slot] = i;
     });
-    const sorted = order.map((slot) => this.members[slot] as Member);
+    const sorted = order.map((slot) => this.members[slot] as Stored);
 
-    // Every comparison, both directions: confidences need the best match inside and outside a cluster.
-    const compared: Link[][] = Array.from({ length: n }, () => []);
     const matched: Array<[number, number]> = [];
     let possiblePairs = 0;
     const pairs = this.candidatePairs(sorted, at);
-    for (const [i, j] of pairs) {
+    const probabilities = new Float64Array(pairs.length);
+    pairs.forEach((id, k) => {
+      const [i, j] = pairOf(id, n);
       const p = this.probability(order[i] as number, order[j] as number);
-      compared[i]?.push({ other: j, p });
-      compared[j]?.push({ other: i, p });
+      probabilities[k] = p;
       if (p >= settings.matchThreshold) matched.push([i, j]);
       else if (p >= settings.possibleThreshold) possiblePairs++;
-    }
+    });
+    const groups = connectedGroups(n, matched);
+    // Confidences need each lead's best match inside and outside its cluster.
+    const groupOf = new Int32Array(n);
+    groups.forEach((group, g) => {
+      for (const i of group) groupOf[i] = g;
+    });
+    const bestInside = new Float64Array(n);
+    const bestOutside = new Float64Array(n);
+    pairs.forEach((id, k) => {
+      const [i, j] = pairOf(id, n);
+      const p = probabilities[k] as number;
+      const best = groupOf[i] === groupOf[j] ? bestInside : bestOutside;
+      best[i] = Math.max(best[i] as number, p);
+      best[j] = Math.max(best[j] as number, p);
+    });
 
+    const keysOf = (m: Stored) => m.blocks.map((b) => this.blockKeys[b] as string);
     const past = history.filter(isHistoryOf(this.slotOf)).map((h) => prepare(h));
-    const historyCompared: Link[][] = Array.from({ length: n }, () => []);
-    const hPairs = historyPairs(
-      sorted.map((m) => m.keys),
-      past,
-      settings.maxBlockSize,
-    );
+    const historyCompared: Link[][] = new Array(n);
+    const hPairs = historyPairs(past.length === 0 ? [] : sorted.map(keysOf), past, settings.maxBlockSize);
     for (const [i, h] of hPairs) {
       const { probability: p } = compare(
         sorted[i]?.prepared as Prepared,
         past[h] as Prepared,
         settings.model,
       );
-      historyCompared[i]?.push({ other: h, p });
+      historyCompared[i] ??= [];
+      historyCompared[i].push({ other: h, p });
       if (p < settings.matchThreshold && p >= settings.possibleThreshold) possiblePairs++;
     }
+    const bestInHistory = (i: number) => Math.max(0, ...(historyCompared[i] ?? []).map((l) => l.p));
 
     const verdicts: Verdict[] = new Array(n);
+    const verdictOf = (i: number, survivorId: string, confidence: number, clusterSize: number): Verdict => {
+      const member = sorted[i] as Stored;
+      return {
+        member,
+        keys: keysOf(member),
+        isDuplicate: true,
+        survivorId,
+        confidence,
+        clusterSize,
+        donors: [],
+      };
+    };
     let duplicates = 0;
     let historyDuplicates = 0;
-    const groups = connectedGroups(n, matched);
     for (const group of groups) {
-      const inGroup = new Set(group);
-      const bestWith = (i: number, inside: boolean) =>
-        Math.max(0, ...(compared[i] ?? []).filter((l) => inGroup.has(l.other) === inside).map((l) => l.p));
       const historical = bestHistoricalMatch(group, historyCompared, past, settings.matchThreshold);
       if (historical) {
         for (const i of group) {
-          const p = Math.max(bestWith(i, true), ...(historyCompared[i] ?? []).map((l) => l.p));
-          verdicts[i] = verdict(sorted[i] as Member, historical.survivorId, p, group.length + 1);
+          const p = Math.max(bestInside[i] as number, bestInHistory(i));
+          verdicts[i] = verdictOf(i, historical.survivorId, p, group.length + 1);
           duplicates++;
           historyDuplicates++;
         }
@@ -198,24 +259,19 @@ export class BatchIndex {
       }
       // Most complete first; ties go to the smaller (row_index, lead_id), i.e. the smaller index.
       const ranked = [...group].sort(
-        (a, b) => (sorted[b] as Member).completeness - (sorted[a] as Member).completeness || a - b,
+        (a, b) => (sorted[b] as Stored).completeness - (sorted[a] as Stored).completeness || a - b,
       );
       const [survivor, ...donors] = ranked as [number, ...number[]];
-      const survivorMember = sorted[survivor] as Member;
-      const bestOutside = Math.max(
-        bestWith(survivor, false),
-        ...(historyCompared[survivor] ?? []).map((l) => l.p),
-      );
+      const survivorMember = sorted[survivor] as Stored;
       verdicts[survivor] = {
-        member: survivorMember,
+        ...verdictOf(survivor, survivorMember.id, 0, group.length),
         isDuplicate: false,
         survivorId: null,
-        confidence: 1 - bestOutside,
-        clusterSize: group.length,
-        donors: donors.map((i) => (sorted[i] as Member).id),
+        confidence: 1 - Math.max(bestOutside[survivor] as number, bestInHistory(survivor)),
+        donors: donors.map((i) => (sorted[i] as Stored).id),
       };
       for (const i of donors) {
-        verdicts[i] = verdict(sorted[i] as Member, survivorMember.id, bestWith(i, true), group.length);
+        verdicts[i] = verdictOf(i, survivorMember.id, bestInside[i] as number, group.length);
         duplicates++;
       }
     }
@@ -235,7 +291,7 @@ export class BatchIndex {
   }
 
   private compareSlots(a: number, b: number): number {
-    return byRowThenId(this.members[a] as Member, this.members[b] as Member);
+    return byRowThenId(this.members[a] as Stored, this.members[b] as Stored);
   }
 
   /** The pair's match probability, compared in batch order, computed once. */
@@ -245,8 +301,8 @@ export class BatchIndex {
     if (p === undefined) {
       const [x, y] = this.compareSlots(a, b) < 0 ? [a, b] : [b, a];
       p = compare(
-        (this.members[x] as Member).prepared,
-        (this.members[y] as Member).prepared,
+        (this.members[x] as Stored).prepared,
+        (this.members[y] as Stored).prepared,
         this.settings.model,
       ).probability;
       this.probabilities.set(key, p);
@@ -255,10 +311,10 @@ export class BatchIndex {
   }
 
   /** Candidate pairs in batch order (see candidates.ts), from the blocks filed on arrival. */
-  private candidatePairs(sorted: Member[], at: number[]): Array<[number, number]> {
+  private candidatePairs(sorted: Stored[], at: number[]): Float64Array {
     const shared: number[][] = [];
-    for (const block of this.blocks.values())
-      if (typeof block !== 'number') shared.push(block.map((slot) => at[slot] as number));
+    for (const block of this.blocks)
+      if (typeof block !== 'number' && block.length > 1) shared.push(block.map((slot) => at[slot] as number));
     return pairsOfBlocks(
       shared,
       sorted.map((m) => m.prepared),
@@ -268,37 +324,30 @@ export class BatchIndex {
 
   /** A redelivered lead whose content changed: re-file its keys; comparisons involving it are redone. */
   private replace(slot: number, member: Member): void {
-    const old = this.members[slot] as Member;
+    const old = this.members[slot] as Stored;
     if (sameMember(old, member)) return;
-    for (const key of old.keys) {
-      const block = this.blocks.get(key);
-      if (block === slot) this.blocks.delete(key);
+    for (const b of old.blocks) {
+      const block = this.blocks[b] as number | number[];
+      if (block === slot) this.blocks[b] = [];
       else if (Array.isArray(block)) {
         const rest = block.filter((s) => s !== slot);
-        this.blocks.set(key, rest.length === 1 ? (rest[0] as number) : rest);
+        this.blocks[b] = rest.length === 1 ? (rest[0] as number) : rest;
       }
     }
-    this.members[slot] = member;
-    for (const key of member.keys) {
-      const block = this.blocks.get(key);
-      if (block === undefined) this.blocks.set(key, slot);
-      else this.blocks.set(key, typeof block === 'number' ? [block, slot] : [...block, slot]);
-    }
+    const { keys, ...filed } = member;
+    this.members[slot] = { ...filed, blocks: [] };
+    this.file(slot, keys, false);
     // Rare (an upstream phase answered differently the second time): recompute lazily in decide.
     this.probabilities.clear();
   }
 }
 
-function sameMember(a: Member, b: Member): boolean {
+function sameMember(a: Filed, b: Filed): boolean {
   return (
     a.row === b.row &&
     a.completeness === b.completeness &&
     JSON.stringify(a.prepared.rec) === JSON.stringify(b.prepared.rec)
   );
-}
-
-function verdict(member: Member, survivorId: string, confidence: number, clusterSize: number): Verdict {
-  return { member, isDuplicate: true, survivorId, confidence, clusterSize, donors: [] };
 }
 
 /** The historical survivor a cluster belongs to: highest link probability, then smallest survivor id. */

@@ -36,24 +36,36 @@ export function nameOrder(records: Prepared[]) {
  * result depends only on the records and their indices, never on the order blocks were filled in.
  */
 export function candidatePairs(records: Prepared[], limits: BlockLimits): Array<[number, number]> {
-  return pairsOfBlocks(buildBlocks(records).values(), records, limits);
+  const n = records.length;
+  return Array.from(pairsOfBlocks(buildBlocks(records).values(), records, limits), (id) => pairOf(id, n));
 }
 
-/** candidatePairs over blocks given as lists of record indices (blocks of one member may be left out). */
+/** The pair (i, j) of a pair id from pairsOfBlocks over n records. */
+export function pairOf(id: number, n: number): [number, number] {
+  const i = Math.floor(id / n);
+  return [i, id - i * n];
+}
+
+/**
+ * candidatePairs over blocks given as lists of record indices (blocks of one member may be left out),
+ * as ascending pair ids i * n + j: a million-lead batch has tens of millions of pairs, more than a Set
+ * holds, and 8 bytes each here.
+ */
 export function pairsOfBlocks(
   blocks: Iterable<number[]>,
   records: Prepared[],
   limits: BlockLimits,
-): Array<[number, number]> {
-  const seen = new Set<number>();
-  const pairs: Array<[number, number]> = [];
+): Float64Array {
   const n = records.length;
+  let ids = new Float64Array(1 << 12);
+  let count = 0;
   const add = (x: number, y: number) => {
-    const [i, j] = x < y ? [x, y] : [y, x];
-    const id = i * n + j;
-    if (seen.has(id)) return;
-    seen.add(id);
-    pairs.push([i, j]);
+    if (count === ids.length) {
+      const grown = new Float64Array(ids.length * 2);
+      grown.set(ids);
+      ids = grown;
+    }
+    ids[count++] = x < y ? x * n + y : y * n + x;
   };
   for (const members of blocks) {
     if (members.length < 2) continue;
@@ -67,7 +79,11 @@ export function pairsOfBlocks(
       for (let b = a + 1; b <= a + limits.blockWindow && b < sorted.length; b++)
         add(sorted[a] as number, sorted[b] as number);
   }
-  return pairs.sort((p, q) => p[0] - q[0] || p[1] - q[1]);
+  const sorted = ids.subarray(0, count).sort();
+  let unique = 0;
+  for (let k = 0; k < count; k++)
+    if (k === 0 || sorted[k] !== sorted[k - 1]) sorted[unique++] = sorted[k] as number;
+  return sorted.slice(0, unique);
 }
 
 /**
@@ -81,15 +97,15 @@ export function historyPairs(
 ): Array<[number, number]> {
   if (history.length === 0) return [];
   const historyBlocks = buildBlocks(history);
-  const seen = new Set<string>();
   const pairs: Array<[number, number]> = [];
+  const seen = new Set<number>();
   batchKeys.forEach((keys, i) => {
+    seen.clear();
     for (const key of keys) {
       const members = historyBlocks.get(key) ?? [];
       for (const j of members.slice(0, maxBlockSize)) {
-        const id = `${i}:${j}`;
-        if (seen.has(id)) continue;
-        seen.add(id);
+        if (seen.has(j)) continue;
+        seen.add(j);
         pairs.push([i, j]);
       }
     }

@@ -43,7 +43,7 @@ export function historyEntries(decision: Decision): HistoryEntry[] {
   return decision.verdicts.map((v) => ({
     ...v.member.prepared.rec,
     survivorId: v.survivorId ?? v.member.id,
-    keys: v.member.keys,
+    keys: v.keys,
   }));
 }
 
