@@ -15,6 +15,7 @@
  *
  * Consumer lag is read from the brokers every second (log end minus committed offset, the runtime's
  * own definition): the services' leedrush_runtime_consumer_lag gauge refreshes only every 15 s.
+ * Each service's log (warnings and errors) is written to .bench/logs/<service>.log, also after a failed run.
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -297,6 +298,12 @@ async function main(): Promise<void> {
   } finally {
     await admin.disconnect();
     await run.close();
+    // What each service logged (LOG_LEVEL warn): where a slow or stalled run says why.
+    const logDir = join(REPO_ROOT, '.bench', 'logs');
+    mkdirSync(logDir, { recursive: true });
+    for (const name of PIPELINE_SERVICES)
+      writeFileSync(join(logDir, `${name}.log`), pipeline.get(name).output());
+    console.log(`service logs are in ${logDir}`);
   }
 }
 

@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setTimeout as sleep, setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { DedupedLead, EnrichedLead } from '../../schemas/generated.ts';
 import type { BatchTracker } from '../lib/batch-tracker.ts';
 import { TOPICS } from '../lib/names.ts';
@@ -30,6 +30,20 @@ export interface DedupeDeps {
 }
 
 export type FinalizeOutcome = 'finalized' | 'waiting' | 'busy' | 'unknown' | 'empty';
+
+/**
+ * Leads filed between yields to the event loop. Filing a lead into a batch of a million compares it with
+ * dozens of members; a whole consumed chunk at once held the loop for seconds, so Redis replies waited
+ * past their command timeout and group heartbeats past the session timeout.
+ */
+const FILE_SLICE = 256;
+
+async function fileYielding(index: BatchIndex, leads: EnrichedLead[]): Promise<void> {
+  for (let start = 0; start < leads.length; start += FILE_SLICE) {
+    if (start > 0) await yieldToLoop();
+    for (const lead of leads.slice(start, start + FILE_SLICE)) index.add(memberOf(lead));
+  }
+}
 
 const STREAM_PREFIX = 'stream_';
 /** Leads written straight to Kafka without a batch id join `stream_<account_id>` (standardize). */
@@ -65,7 +79,7 @@ export class BatchFinalizer {
         index = new BatchIndex(this.deps.settings);
         this.indexes.set(batchId, index);
       }
-      for (const lead of leads) index.add(memberOf(lead));
+      await fileYielding(index, leads);
       return count;
     });
   }

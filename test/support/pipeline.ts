@@ -234,7 +234,9 @@ export async function submitUpload(
 
 /**
  * Polls the tracker until the sink has announced the batch's final state (its ClickHouse row written);
- * `onPoll` sees every reading. Throws on timeout with the last reading.
+ * `onPoll` sees every reading. A failed reading (a Redis command timing out while the machine is saturated)
+ * is retried, not fatal: a 20-minute run must not die on one slow poll. Throws on timeout with the last
+ * reading and the last error.
  */
 export async function waitForAnnounced(
   tracker: BatchTracker,
@@ -245,13 +247,22 @@ export async function waitForAnnounced(
 ): Promise<BatchRecord> {
   const deadline = Date.now() + timeoutMs;
   let last: BatchRecord | null = null;
+  let lastError: unknown = null;
   while (Date.now() < deadline) {
-    last = await tracker.get(accountId, batchId);
+    try {
+      last = await tracker.get(accountId, batchId);
+      lastError = null;
+    } catch (err) {
+      lastError = err;
+      await sleep(500);
+      continue;
+    }
     onPoll?.(last);
     if (last?.announced_at && (last.status === 'completed' || last.status === 'failed')) return last;
     await sleep(500);
   }
-  throw new Error(`batch ${batchId} not announced after ${timeoutMs} ms: ${JSON.stringify(last)}`);
+  const cause = lastError ? ` (last poll failed: ${String(lastError)})` : '';
+  throw new Error(`batch ${batchId} not announced after ${timeoutMs} ms: ${JSON.stringify(last)}${cause}`);
 }
 
 /** Everything a whole-pipeline run needs, around one isolated prefix; `close()` undoes all of it. */
