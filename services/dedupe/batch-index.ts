@@ -1,3 +1,4 @@
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { EnrichedLead } from '../../schemas/generated.ts';
 import { blockingKeys } from './blocking.ts';
 import { historyPairs, pairOf, pairsOfBlocks } from './candidates.ts';
@@ -80,6 +81,9 @@ interface Link {
   other: number;
   p: number;
 }
+
+/** Pairs (or leads) decided between yields to the event loop: a few milliseconds of work. */
+const DECIDE_SLICE = 1 << 15;
 
 /** Pair key of two arrival slots (fewer than 2^26 leads per batch; never 0, which PairTable keeps for empty). */
 const SLOTS = 2 ** 26;
@@ -179,6 +183,30 @@ export class BatchIndex {
    * earlier batches' records; entries of the batch's own leads in it are not history (isHistoryOf).
    */
   decide(history: MatchRecord[]): Decision {
+    const steps = this.deciding(history);
+    for (;;) {
+      const step = steps.next();
+      if (step.done) return step.value;
+    }
+  }
+
+  /**
+   * The same decision, yielding to the event loop between slices of its loops: a batch of a million
+   * leads has tens of millions of pairs, and one synchronous pass over them held the loop past the
+   * group's session timeout (the consumer was dropped from its group) and Redis replies past their
+   * command timeout.
+   */
+  async decideYielding(history: MatchRecord[]): Promise<Decision> {
+    const steps = this.deciding(history);
+    for (;;) {
+      const step = steps.next();
+      if (step.done) return step.value;
+      await yieldToLoop();
+    }
+  }
+
+  /** `decide`, as steps that yield every DECIDE_SLICE pairs or leads. */
+  private *deciding(history: MatchRecord[]): Generator<void, Decision> {
     const { settings } = this;
     const order = this.members.map((_, slot) => slot).sort((a, b) => this.compareSlots(a, b));
     const n = order.length;
@@ -187,18 +215,22 @@ export class BatchIndex {
       at[slot] = i;
     });
     const sorted = order.map((slot) => this.members[slot] as Stored);
+    yield;
 
     const matched: Array<[number, number]> = [];
     let possiblePairs = 0;
     const pairs = this.candidatePairs(sorted, at);
+    yield;
     const probabilities = new Float64Array(pairs.length);
-    pairs.forEach((id, k) => {
-      const [i, j] = pairOf(id, n);
+    for (let k = 0; k < pairs.length; k++) {
+      if (k % DECIDE_SLICE === DECIDE_SLICE - 1) yield;
+      const [i, j] = pairOf(pairs[k] as number, n);
       const p = this.probability(order[i] as number, order[j] as number);
       probabilities[k] = p;
       if (p >= settings.matchThreshold) matched.push([i, j]);
       else if (p >= settings.possibleThreshold) possiblePairs++;
-    });
+    }
+    yield;
     const groups = connectedGroups(n, matched);
     // Confidences need each lead's best match inside and outside its cluster.
     const groupOf = new Int32Array(n);
@@ -207,13 +239,15 @@ export class BatchIndex {
     });
     const bestInside = new Float64Array(n);
     const bestOutside = new Float64Array(n);
-    pairs.forEach((id, k) => {
-      const [i, j] = pairOf(id, n);
+    for (let k = 0; k < pairs.length; k++) {
+      if (k % DECIDE_SLICE === DECIDE_SLICE - 1) yield;
+      const [i, j] = pairOf(pairs[k] as number, n);
       const p = probabilities[k] as number;
       const best = groupOf[i] === groupOf[j] ? bestInside : bestOutside;
       best[i] = Math.max(best[i] as number, p);
       best[j] = Math.max(best[j] as number, p);
-    });
+    }
+    yield;
 
     const keysOf = (m: Stored) => m.blocks.map((b) => this.blockKeys[b] as string);
     const past = history.filter(isHistoryOf(this.slotOf)).map((h) => prepare(h));
@@ -246,7 +280,13 @@ export class BatchIndex {
     };
     let duplicates = 0;
     let historyDuplicates = 0;
+    let decided = 0;
     for (const group of groups) {
+      decided += group.length;
+      if (decided >= DECIDE_SLICE) {
+        decided = 0;
+        yield;
+      }
       const historical = bestHistoricalMatch(group, historyCompared, past, settings.matchThreshold);
       if (historical) {
         for (const i of group) {

@@ -12,7 +12,10 @@ import { BatchFinalizer, dedupePhase } from './service.ts';
 // The dedupe service: leads.enriched → leads.deduped. Signals drain and exit (runtime).
 const config = loadConfigOrExit(DedupeConfig);
 const log = createLogger('leedrush-dedupe', config.LOG_LEVEL);
-const redis = createRedis(config.REDIS_URL, 'leedrush-dedupe');
+// Finalizing a batch of a million leads is minutes of work: a reply slowed past the default 2 s (Redis
+// forking a GB-sized dataset for an AOF rewrite) failed the whole finalization, and its retry emitted
+// the batch again.
+const redis = createRedis(config.REDIS_URL, 'leedrush-dedupe', { commandTimeout: 15_000 });
 const ns = keyspace(config.LEEDRUSH_PREFIX);
 let publisher: Promise<RecordPublisher> | undefined;
 const connectPublisher = () => {

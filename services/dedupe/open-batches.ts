@@ -158,9 +158,12 @@ export class OpenBatches {
     await this.drop(batchId);
   }
 
-  /** Forgets the batch's leads (finalized, or expired by policy). */
+  /**
+   * Forgets the batch's leads (finalized, or expired by policy). UNLINK: Redis frees a hash of a million
+   * leads in a background thread instead of blocking every client while it does.
+   */
   async drop(batchId: string): Promise<void> {
-    await this.redis.multi().del(this.leadsKey(batchId)).zrem(this.indexKey, batchId).exec();
+    await this.redis.multi().unlink(this.leadsKey(batchId)).zrem(this.indexKey, batchId).exec();
   }
 
   /** Removes a resolved stream window's leads; leads stored since stay for the next window. */

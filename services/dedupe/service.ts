@@ -175,7 +175,7 @@ export class BatchFinalizer {
       t = performance.now();
       return ms;
     };
-    const decision = index.decide(await history.candidatesFor(accountId, index));
+    const decision = await index.decideYielding(await history.candidatesFor(accountId, index));
     const decideMs = lap();
     const producer = await publisher();
     await emitDecision(

@@ -202,6 +202,23 @@ describe('streaming: survivors do not depend on arrival order or redelivery', ()
     );
   });
 
+  it('decides the same while yielding to the event loop between its steps', async () => {
+    const index = BatchIndex.of(data.leads, DEFAULT_SETTINGS);
+    let turns = 0;
+    let deciding = true;
+    const turn = () => {
+      turns++;
+      if (deciding) setImmediate(turn);
+    };
+    setImmediate(turn);
+    const yielded = await index.decideYielding([]);
+    deciding = false;
+    expect(yielded).toEqual(index.decide([]));
+    expect(yielded.stats.duplicates).toBeGreaterThan(0);
+    // Once after sorting, after the candidate pairs, after each pass over them: other work ran meanwhile.
+    expect(turns).toBeGreaterThanOrEqual(4);
+  });
+
   it('a redelivered lead whose content changed replaces the first version', () => {
     const [first, second] = data.leads as [EnrichedLead, EnrichedLead];
     const changed: EnrichedLead = { ...first, lead: { ...second.lead } };

@@ -99,6 +99,7 @@ describe('registry, ClickHouse and Redis config', () => {
     expect(conf).toMatch(/^port 16379$/m);
     expect(conf).toMatch(/^bind 127\.0\.0\.1$/m);
     expect(conf).toMatch(/^appendonly yes$/m);
+    expect(conf).toMatch(/^save ""$/m);
     expect(conf).toMatch(/^daemonize no$/m);
     expect(conf).toMatch(/^dir \/d\/redis$/m);
   });

@@ -11,7 +11,10 @@ const port = portFromEnv('REDIS', DEFAULT_PORT);
 const confFile = (p: StackPaths) => join(p.conf, 'redis.conf');
 
 /**
- * AOF on (credits and batch progress must survive a restart), foreground, loopback only. noeviction:
+ * AOF on (credits and batch progress must survive a restart), foreground, loopback only. No RDB
+ * snapshots besides: the AOF is the durable copy (its rewrites start from an RDB preamble), and a
+ * snapshot every 5 minutes forked a multi-GB Redis during a 1,000,000-lead run, stalling commands past
+ * their 2 s timeout. noeviction:
  * every key is state, none a cache that may vanish. 4 GB because an open 1,000,000-lead file batch
  * needs about 1.7 GB at its peak (services/dedupe/README.md, "Redis"), and at the limit Redis refuses
  * writes rather than losing state.
@@ -25,7 +28,7 @@ export function redisConf(s: { port: number; dataDir: string }): string {
     `dir ${s.dataDir}`,
     'appendonly yes',
     'appendfsync everysec',
-    'save 300 10',
+    'save ""',
     'maxmemory 4gb',
     'maxmemory-policy noeviction',
     'loglevel notice',
