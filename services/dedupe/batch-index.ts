@@ -82,8 +82,9 @@ interface Link {
   p: number;
 }
 
-/** Pairs (or leads) decided between yields to the event loop: a few milliseconds of work. */
+/** Pairs (or clusters) decided between yields to the event loop: a few milliseconds of work. */
 const DECIDE_SLICE = 1 << 15;
+const endsSlice = (k: number) => k % DECIDE_SLICE === DECIDE_SLICE - 1;
 
 /** Pair key of two arrival slots (fewer than 2^26 leads per batch; never 0, which PairTable keeps for empty). */
 const SLOTS = 2 ** 26;
@@ -205,7 +206,7 @@ export class BatchIndex {
     }
   }
 
-  /** `decide`, as steps that yield every DECIDE_SLICE pairs or leads. */
+  /** `decide`, as steps that yield every DECIDE_SLICE pairs or clusters. */
   private *deciding(history: MatchRecord[]): Generator<void, Decision> {
     const { settings } = this;
     const order = this.members.map((_, slot) => slot).sort((a, b) => this.compareSlots(a, b));
@@ -223,7 +224,7 @@ export class BatchIndex {
     yield;
     const probabilities = new Float64Array(pairs.length);
     for (let k = 0; k < pairs.length; k++) {
-      if (k % DECIDE_SLICE === DECIDE_SLICE - 1) yield;
+      if (endsSlice(k)) yield;
       const [i, j] = pairOf(pairs[k] as number, n);
       const p = this.probability(order[i] as number, order[j] as number);
       probabilities[k] = p;
@@ -240,7 +241,7 @@ export class BatchIndex {
     const bestInside = new Float64Array(n);
     const bestOutside = new Float64Array(n);
     for (let k = 0; k < pairs.length; k++) {
-      if (k % DECIDE_SLICE === DECIDE_SLICE - 1) yield;
+      if (endsSlice(k)) yield;
       const [i, j] = pairOf(pairs[k] as number, n);
       const p = probabilities[k] as number;
       const best = groupOf[i] === groupOf[j] ? bestInside : bestOutside;
@@ -280,13 +281,8 @@ export class BatchIndex {
     };
     let duplicates = 0;
     let historyDuplicates = 0;
-    let decided = 0;
-    for (const group of groups) {
-      decided += group.length;
-      if (decided >= DECIDE_SLICE) {
-        decided = 0;
-        yield;
-      }
+    for (const [g, group] of groups.entries()) {
+      if (endsSlice(g)) yield;
       const historical = bestHistoricalMatch(group, historyCompared, past, settings.matchThreshold);
       if (historical) {
         for (const i of group) {
