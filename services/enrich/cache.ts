@@ -55,6 +55,11 @@ export interface CacheOptions {
    */
   origin: CacheOrigin;
   l1Max: number;
+  /**
+   * L1's bound in bytes of the records' JSON, whatever their count: a person record can be ten times a
+   * verdict's size, so an entry count alone does not bound the heap.
+   */
+  l1MaxBytes: number;
   l1TtlMs: number;
   l2TtlS: number;
   similarityThreshold: number;
@@ -229,7 +234,8 @@ export class EnrichmentCache {
     private readonly opts: CacheOptions,
   ) {
     this.#store = redis ? new RedisCacheStore(redis, key, opts.origin) : new MemoryCacheStore();
-    this.#l1 = new LRUCache({ max: opts.l1Max, ttl: opts.l1TtlMs });
+    // Every set passes the length of the JSON it already has (stored or read): no second stringify.
+    this.#l1 = new LRUCache({ max: opts.l1Max, maxSize: opts.l1MaxBytes, ttl: opts.l1TtlMs });
     this.#timer = setInterval(() => void this.flush().catch(() => {}), opts.statsFlushMs ?? 1_000);
     this.#timer.unref();
   }
@@ -265,13 +271,14 @@ export class EnrichmentCache {
 
   async setCompany(domain: string, record: CachedRecord): Promise<void> {
     const entry = companyEntry(domain);
-    this.#l1.set(entry, record);
+    const json = JSON.stringify(record);
+    this.#l1.set(entry, record, { size: json.length });
     // Only records with data are offered to similar names: a negative entry speaks for its own domain.
     const key = Object.keys(record.fields).length > 0 ? record.company_key : null;
     const index = key
       ? { bucket: bucketOf(key), score: key.length, member: member(key, entry.slice('company:'.length)) }
       : undefined;
-    await this.#orNothing(this.#store.set(entry, JSON.stringify(record), this.opts.l2TtlS, index));
+    await this.#orNothing(this.#store.set(entry, json, this.opts.l2TtlS, index));
   }
 
   getByEmail(kind: EmailKind, email: string): Promise<CacheHit | null> {
@@ -280,8 +287,9 @@ export class EnrichmentCache {
 
   async setByEmail(kind: EmailKind, email: string, record: CachedRecord): Promise<void> {
     const key = `${kind}:${email.toLowerCase()}`;
-    this.#l1.set(key, record);
-    await this.#orNothing(this.#store.set(key, JSON.stringify(record), this.opts.l2TtlS));
+    const json = JSON.stringify(record);
+    this.#l1.set(key, record, { size: json.length });
+    await this.#orNothing(this.#store.set(key, json, this.opts.l2TtlS));
   }
 
   /**
@@ -325,7 +333,7 @@ export class EnrichmentCache {
       return null;
     }
     const record = JSON.parse(raw) as CachedRecord;
-    this.#l1.set(cacheKey, record);
+    this.#l1.set(cacheKey, record, { size: raw.length });
     this.#count('l2_hits', 1);
     this.#saved(record);
     return { level: 'l2', record, key: cacheKey };
@@ -338,7 +346,7 @@ export class EnrichmentCache {
     const raw = await this.#store.get(cacheKey);
     if (raw === null) return null;
     const record = JSON.parse(raw) as CachedRecord;
-    this.#l1.set(cacheKey, record);
+    this.#l1.set(cacheKey, record, { size: raw.length });
     return record;
   }
 

@@ -79,6 +79,8 @@ export const EnrichConfig = BaseConfig.extend({
   ENRICH_DNS_RELIABILITY: z.coerce.number().min(0).max(1).default(0.9),
 
   ENRICH_L1_MAX: z.coerce.number().int().min(1).default(100_000),
+  /** L1's bound in MiB of the records' JSON (their heap size is a few times that). */
+  ENRICH_L1_MAX_MB: z.coerce.number().int().min(1).default(32),
   ENRICH_L1_TTL_MS: int(15 * 60_000),
   ENRICH_L2_TTL_S: z.coerce
     .number()

@@ -49,6 +49,7 @@ export function createEnrichContext(
   const cache = new EnrichmentCache(redis, key, {
     origin: mode.kind === 'sandbox' ? 'sandbox' : 'live',
     l1Max: cfg.ENRICH_L1_MAX,
+    l1MaxBytes: cfg.ENRICH_L1_MAX_MB * 1024 * 1024,
     l1TtlMs: cfg.ENRICH_L1_TTL_MS,
     l2TtlS: cfg.ENRICH_L2_TTL_S,
     similarityThreshold: cfg.ENRICH_SIMILARITY_THRESHOLD,

@@ -87,6 +87,7 @@ describe('GET /api/v1/cache/stats', () => {
     const opts = {
       origin: 'sandbox' as const,
       l1Max: 100,
+      l1MaxBytes: 1024 * 1024,
       l1TtlMs: 60_000,
       l2TtlS: 60,
       similarityThreshold: 0.8,

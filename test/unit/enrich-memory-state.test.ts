@@ -56,10 +56,11 @@ describe('EnrichmentCache in the process', () => {
     stored_at: Date.now(),
   });
 
-  const inProcessCache = () =>
+  const inProcessCache = (l1MaxBytes = 1024 * 1024) =>
     new EnrichmentCache(null, (...p) => p.join(':'), {
       origin: 'live',
       l1Max: 10,
+      l1MaxBytes,
       l1TtlMs: 60_000,
       l2TtlS: 60,
       similarityThreshold: 0.85,
@@ -76,6 +77,21 @@ describe('EnrichmentCache in the process', () => {
     expect(stats.similarity_matches.total).toBe(1);
     expect(stats.cost_savings).toEqual({ api_calls_saved: 4, estimated_savings_usd: 0.4 });
     await cache.close();
+  });
+
+  it('keeps in L1 only as many bytes of records as it is given, whatever the count allows', async () => {
+    const size = JSON.stringify(record('northwind')).length;
+    const cache = inProcessCache(2 * size + size / 2);
+    for (const domain of ['a.com', 'b.com', 'c.com']) await cache.setCompany(domain, record('northwind'));
+    // Two records fit: the oldest left L1 and is read again from the store behind it.
+    expect((await cache.getCompany('c.com', null))?.level).toBe('l1');
+    expect((await cache.getCompany('b.com', null))?.level).toBe('l1');
+    expect((await cache.getCompany('a.com', null))?.level).toBe('l2');
+    const unbounded = inProcessCache();
+    for (const domain of ['a.com', 'b.com', 'c.com']) await unbounded.setCompany(domain, record('northwind'));
+    expect((await unbounded.getCompany('a.com', null))?.level).toBe('l1');
+    await cache.close();
+    await unbounded.close();
   });
 
   it('offers a similar company only when it was cached before the given moment, the best of those first', async () => {
