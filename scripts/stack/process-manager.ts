@@ -26,9 +26,9 @@ export const pidFile = (paths: StackPaths, name: string) => join(paths.run, `${n
 export const logFile = (paths: StackPaths, name: string) => join(paths.logs, `${name}.log`);
 
 /** Fields of /proc/<pid>/stat after the command name (which may itself contain spaces and parentheses). */
-function procStat(pid: number): string[] | undefined {
+function procStat(pid: number, file = `/proc/${pid}/stat`): string[] | undefined {
   try {
-    const raw = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const raw = readFileSync(file, 'utf8');
     return raw.slice(raw.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
@@ -40,10 +40,27 @@ const stateOf = (stat: string[]) => stat[0];
 const pgidOf = (stat: string[]) => Number(stat[2]);
 const startTimeOf = (stat: string[]) => stat[19] ?? '';
 
-/** Alive = exists and is not a zombie waiting to be reaped. */
+const running = (stat: string[]) => stateOf(stat) !== 'Z' && stateOf(stat) !== 'X';
+
+/**
+ * Alive = some thread of it still runs. A killed process's main thread turns zombie before its other
+ * threads have exited, and those still hold its files (a listening port) until they do.
+ */
+function anyThreadRunning(pid: number, stat: string[]): boolean {
+  if (running(stat)) return true;
+  try {
+    return readdirSync(`/proc/${pid}/task`).some((tid) => {
+      const task = procStat(pid, `/proc/${pid}/task/${tid}/stat`);
+      return task !== undefined && running(task);
+    });
+  } catch {
+    return false;
+  }
+}
+
 export function isAlive(pid: number): boolean {
   const stat = procStat(pid);
-  return stat !== undefined && stateOf(stat) !== 'Z' && stateOf(stat) !== 'X';
+  return stat !== undefined && anyThreadRunning(pid, stat);
 }
 
 export function readPid(paths: StackPaths, name: string): PidRecord | undefined {
@@ -72,7 +89,7 @@ export function groupMembers(pgid: number): number[] {
     const pid = Number(entry);
     if (!Number.isInteger(pid)) continue;
     const stat = procStat(pid);
-    if (stat && pgidOf(stat) === pgid && stateOf(stat) !== 'Z' && stateOf(stat) !== 'X') out.push(pid);
+    if (stat && pgidOf(stat) === pgid && anyThreadRunning(pid, stat)) out.push(pid);
   }
   return out;
 }

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Component } from '../../scripts/stack/component.ts';
 import { withLock } from '../../scripts/stack/lock.ts';
 import { stackPaths } from '../../scripts/stack/paths.ts';
-import { httpGet } from '../../scripts/stack/probes.ts';
+import { httpGet, portOpen } from '../../scripts/stack/probes.ts';
 import {
   groupMembers,
   isAlive,
@@ -91,6 +91,33 @@ describe('process manager', () => {
     await expect.poll(() => logTail(paths, 'stubborn')).toContain('ignoring-term');
     await stopProcess(paths, 'stubborn', 500);
     expect(groupMembers(pid)).toEqual([]);
+  });
+
+  it('counts a process as alive while a thread outlives its zombie main thread and holds its port', async () => {
+    const paths = tempPaths();
+    started.push({ paths, name: 'threads' });
+    const port = await freePort();
+    // The main thread exits on its own (pthread_exit) and turns zombie, as a killed JVM's or node's
+    // does first; the other thread still holds the listening socket.
+    const script = [
+      'import socket, threading, time, ctypes',
+      's = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)',
+      `s.bind(("127.0.0.1", ${port})); s.listen()`,
+      'threading.Thread(target=time.sleep, args=(300,)).start()',
+      'print("listening", flush=True)',
+      'ctypes.CDLL(None).pthread_exit(None)',
+    ].join('\n');
+    const pid = startProcess(paths, 'threads', { cmd: 'python3', args: ['-c', script] });
+    await expect.poll(() => logTail(paths, 'threads')).toContain('listening');
+    await expect.poll(() => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0]).toBe('Z');
+
+    expect(await portOpen('127.0.0.1', port)).toBe(true);
+    expect(isAlive(pid)).toBe(true);
+    expect(groupMembers(pid)).toEqual([pid]);
+
+    await stopProcess(paths, 'threads', 2_000);
+    expect(groupMembers(pid)).toEqual([]);
+    expect(await portOpen('127.0.0.1', port)).toBe(false);
   });
 
   it('does not trust a pid file whose process is gone or whose pid was reused', async () => {
