@@ -11,7 +11,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
  * one zone (`--local=/<zone>/`: names it has no record for are NXDOMAIN), logging every query so a
  * test can count what reached it. Null MX (RFC 7505) has no dnsmasq option, so it is served as a raw
  * MX record (`--dns-rr`, type 15, preference 0, root exchange). Slow domains are forwarded to a UDP
- * socket that never answers.
+ * socket that never answers. dnsmasq walks its whole list of MX and TXT records for every query
+ * (measured: 20 µs a query with 100 domains, 186 µs with 12,500), so a zone of a large upload's domains
+ * costs the bench more than it would cost a real resolver.
  */
 export type DnsZone = {
   zone: string;
