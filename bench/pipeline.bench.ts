@@ -2,7 +2,8 @@
  * `npm run bench`: the whole pipeline as deployed, from upload to completed. A generated messy export
  * (100,000 rows by default: broken rows, exact copies, unreachable contacts, one unreadable record) is
  * stored and submitted as the gateway does; ingest, standardize, verify, enrich, dedupe, score and sink
- * run as child processes on an isolated prefix of the local stack, DNS from dnsmasq on loopback, the
+ * run as child processes on an isolated prefix of the local stack, DNS from test/support/indexed-dns.ts
+ * on loopback (dnsmasq's answers at a cost per query that does not grow with the zone), the
  * sandbox providers on a port of their own (opted into: ENRICH_SANDBOX). Prints leads/s, when each phase started and finished, its
  * busy time (sum of its batch times), the peak consumer lag of its group, and its peak RSS; writes
  * .bench/pipeline.json.
@@ -219,6 +220,7 @@ async function main(): Promise<void> {
   // The bench's figures (outcome counts included) are those of the sandbox providers: opted into here.
   const run = await startPipelineRun('bench_pipeline', bytes, {
     providers: 'sandbox',
+    dns: 'indexed',
     extra: profiling && Object.fromEntries(PIPELINE_SERVICES.map((s) => [s, profiling])),
   });
   const { config, pipeline, tracker, uploadDir, redis } = run;

@@ -30,6 +30,7 @@ import { createRedis, keyspace } from '../../services/lib/redis.ts';
 import { LocalUploadStore } from '../../services/lib/upload-store.ts';
 import { LEAD_PHASES } from '../../topology/topics.ts';
 import { type DnsServer, type DnsZone, startDnsServer } from './dns-server.ts';
+import { startIndexedDnsServer } from './indexed-dns.ts';
 import { cleanupIsolated, isolatedConfig } from './isolated.ts';
 import { type RunningService, serviceEnv, startService } from './services.ts';
 
@@ -285,13 +286,14 @@ export interface PipelineRun {
 export type RunProviders = 'sandbox' | 'none';
 
 /**
- * An isolated prefix, a dnsmasq serving `upload`'s domains, sandbox providers (with `providers:
- * 'sandbox'`) and the seven services.
+ * An isolated prefix, a DNS server for `upload`'s domains, sandbox providers (with `providers:
+ * 'sandbox'`) and the seven services. The DNS server is dnsmasq, or with `dns: 'indexed'` the bench's
+ * server that answers as dnsmasq does at a cost per query that does not grow with the zone.
  */
 export async function startPipelineRun(
   label: string,
   upload: Buffer,
-  opts: Pick<PipelineOptions, 'extra'> & { providers: RunProviders },
+  opts: Pick<PipelineOptions, 'extra'> & { providers: RunProviders; dns?: 'dnsmasq' | 'indexed' },
 ): Promise<PipelineRun> {
   const config = await isolatedConfig(label, BaseConfig);
   const uploadDir = mkdtempSync(join(tmpdir(), `leedrush-${label}-`));
@@ -310,7 +312,7 @@ export async function startPipelineRun(
     return codes;
   };
   try {
-    started.dns = await startDnsServer(zone);
+    started.dns = await (opts.dns === 'indexed' ? startIndexedDnsServer : startDnsServer)(zone);
     if (opts.providers === 'sandbox') started.sandbox = await startSandbox();
     started.pipeline = await startPipeline(config, {
       uploadDir,
