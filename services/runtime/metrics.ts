@@ -1,10 +1,20 @@
+import { getHeapStatistics } from 'node:v8';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
-/** A registry with the process metrics (RSS, event-loop lag, GC) every service exposes. */
+/**
+ * A registry with the process metrics (RSS, event-loop lag, GC) every service exposes, and V8's heap
+ * limit, which the default metrics lack: heap used against it is how near the service is to running out
+ * (services/lib/heap-limits.ts sets it per service).
+ */
 export function serviceRegistry(service: string): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ service });
   collectDefaultMetrics({ register: registry });
+  new Gauge({
+    name: 'nodejs_heap_size_limit_bytes',
+    help: "V8's heap size limit: the heap cannot grow beyond it",
+    registers: [registry],
+  }).set(getHeapStatistics().heap_size_limit);
   return registry;
 }
 

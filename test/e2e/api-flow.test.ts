@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Config, loadConfig, REPO_ROOT } from '../../services/lib/config.ts';
+import { heapFlags } from '../../services/lib/heap-limits.ts';
+import { PHASE_CHAIN } from '../../topology/topics.ts';
 import { cleanupIsolated, isolatedPrefix } from '../support/isolated.ts';
 import { freeTcpPort, freeTcpPortRun } from '../support/services.ts';
 
@@ -93,4 +95,28 @@ describe('the documented curl + jq client against npm start', () => {
     expect(pdf.stdout).toContain(`Invoice ${billing.invoices[0].invoice_number}`);
     expect(pdf.stdout).toContain('Total: 100.00 USD');
   });
+
+  it('runs every pipeline service with the heap limit services/lib/heap-limits.ts gives it', async () => {
+    await waitForGateway();
+    for (const [i, name] of PHASE_CHAIN.map((p) => p.name).entries()) {
+      const metrics = await fetch(`http://127.0.0.1:${Number(env.METRICS_BASE_PORT) + i}/metrics`).then((r) =>
+        r.text(),
+      );
+      const limit = /^nodejs_heap_size_limit_bytes\{[^}]*\} (\d+)$/m.exec(metrics)?.[1];
+      expect(Number(limit), name).toBe(heapLimitWith(heapFlags(name)));
+    }
+    expect(heapLimitWith(heapFlags('standardize'))).toBeLessThan(heapLimitWith([]) / 4);
+  });
 });
+
+/** V8's heap size limit in a node started with these flags. */
+function heapLimitWith(flags: string[]): number {
+  const out = spawnSync(
+    process.execPath,
+    [...flags, '-p', 'require("v8").getHeapStatistics().heap_size_limit'],
+    {
+      encoding: 'utf8',
+    },
+  );
+  return Number(out.stdout.trim());
+}

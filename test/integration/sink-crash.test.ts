@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BatchTracker } from '../../services/lib/batch-tracker.ts';
 import { type ClickHouseClient, createClickHouse, querySql, sql } from '../../services/lib/clickhouse.ts';
 import { REPO_ROOT } from '../../services/lib/config.ts';
+import { heapFlags } from '../../services/lib/heap-limits.ts';
 import { TOPICS } from '../../services/lib/names.ts';
 import { createRedis, keyspace } from '../../services/lib/redis.ts';
 import { SinkConfig } from '../../services/sink/config.ts';
@@ -62,7 +63,7 @@ afterAll(async () => {
 
 /** Starts `services/sink/main.ts` as a process and waits until it joined its consumer group. */
 async function startSinkProcess(env: Record<string, string> = {}): Promise<ChildProcess> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+  const proc = spawn(process.execPath, [...heapFlags('sink'), '--import', 'tsx', MAIN], {
     cwd: REPO_ROOT,
     env: {
       ...process.env,

@@ -10,6 +10,7 @@ import { APICURIO_VERSION, registryEnv } from '../../scripts/stack/components/re
 import { STRIPE_MOCK_VERSION } from '../../scripts/stack/components/stripe-mock.ts';
 import { REPO_ROOT } from '../../scripts/stack/paths.ts';
 import { BaseConfig } from '../../services/lib/config.ts';
+import { heapFlags } from '../../services/lib/heap-limits.ts';
 import { PHASE_NAMES } from '../../topology/topics.ts';
 
 interface ComposeService {
@@ -136,5 +137,13 @@ describe('docker-compose.yml agrees with the native stack', () => {
       expect(parsed.success, `${name}: ${parsed.error?.message ?? ''}`).toBe(true);
       for (const key of componentKeys) expect(s.environment, name).toHaveProperty(key);
     }
+  });
+
+  it('gives each Leedrush service the heap limit npm start and the test harness give it', () => {
+    for (const name of PIPELINE_SERVICES) {
+      const flags = heapFlags(name);
+      expect(service(name).environment?.NODE_OPTIONS, name).toBe(flags.length ? flags.join(' ') : undefined);
+    }
+    expect(heapFlags('ingest')).toEqual(['--max-old-space-size=128']);
   });
 });

@@ -1,0 +1,27 @@
+import type { PhaseName } from '../../topology/topics.ts';
+
+/**
+ * V8's old-space limit per service, in MiB, which every launcher passes as --max-old-space-size
+ * (`npm start`, the test and bench harness, docker-compose.yml; test/e2e/api-flow.test.ts and
+ * test/unit/stack-compose.test.ts keep them in agreement). Without it V8 lets the heap of a busy service
+ * grow to several times what it keeps alive before a full collection: standardize keeps about 53 MB live
+ * and reached 377 MiB RSS at 100,000 leads, 232 MiB with the limit.
+ *
+ * A limit is not free: V8 grows a small heap by a smaller factor between full collections, so a service
+ * near its limit collects more often. Measured at 100,000 leads, two runs each way alternating in one
+ * sitting (README, "Memory"), 128 MiB costs ingest, standardize and verify 1–2 CPU-s each, while 192 MiB
+ * for score, 224 for sink and 288 for enrich cost them 60 %, 60 % and 22 % more CPU. Those and dedupe
+ * (which holds each open batch's index, ~2.7 KB per lead, so its need grows with the largest batch) run
+ * without one, as do the gateway, webhooks and usage services, whose heaps stay small.
+ */
+export const HEAP_LIMIT_MB: Partial<Record<PhaseName | 'gateway', number>> = {
+  ingest: 128,
+  standardize: 128,
+  verify: 128,
+};
+
+/** Node's command-line flags for a service's heap: none when it has no limit. */
+export function heapFlags(service: string): string[] {
+  const mb = HEAP_LIMIT_MB[service as PhaseName];
+  return mb === undefined ? [] : [`--max-old-space-size=${mb}`];
+}
