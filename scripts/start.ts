@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { loadConfig, REPO_ROOT } from '../services/lib/config.ts';
-import { heapFlags } from '../services/lib/heap-limits.ts';
+import { serviceArgv } from '../services/lib/heap-limits.ts';
 import { applyTopology } from '../topology/apply.ts';
 import { PHASE_CHAIN } from '../topology/topics.ts';
 import { writeScrapeTarget } from './stack/components/prometheus.ts';
@@ -40,7 +40,7 @@ interface Child {
 }
 
 function launch(name: string, entry: string, env: Record<string, string>): Child {
-  const proc = spawn(process.execPath, [...heapFlags(name), '--import', 'tsx', entry], {
+  const proc = spawn(process.execPath, serviceArgv(name, entry), {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

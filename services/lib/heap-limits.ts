@@ -1,4 +1,6 @@
+import { join } from 'node:path';
 import type { PhaseName } from '../../topology/topics.ts';
+import { REPO_ROOT } from './config.ts';
 
 /**
  * V8's old-space limit per service, in MiB, which every launcher passes as --max-old-space-size
@@ -25,6 +27,14 @@ export const HEAP_LIMIT_MB: Partial<Record<PhaseName | 'gateway', number>> = {
 
 /** Node's command-line flags for a service's heap: none when it has no limit. */
 export function heapFlags(service: string): string[] {
-  const mb = HEAP_LIMIT_MB[service as PhaseName];
+  const mb = HEAP_LIMIT_MB[service as keyof typeof HEAP_LIMIT_MB];
   return mb === undefined ? [] : [`--max-old-space-size=${mb}`];
+}
+
+/** The node arguments that run a service: its heap flags, then its entry point through tsx. */
+export function serviceArgv(
+  service: string,
+  entry = join(REPO_ROOT, 'services', service, 'main.ts'),
+): string[] {
+  return [...heapFlags(service), '--import', 'tsx', entry];
 }

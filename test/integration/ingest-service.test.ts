@@ -11,7 +11,7 @@ import type { BatchRequest, LeadRejection, RawLead } from '../../schemas/generat
 import { IngestConfig } from '../../services/ingest/config.ts';
 import { BatchTracker, isBatchFailure } from '../../services/lib/batch-tracker.ts';
 import { REPO_ROOT } from '../../services/lib/config.ts';
-import { heapFlags } from '../../services/lib/heap-limits.ts';
+import { serviceArgv } from '../../services/lib/heap-limits.ts';
 import { TOPICS, topicName } from '../../services/lib/names.ts';
 import { createRedis, keyspace } from '../../services/lib/redis.ts';
 import { LocalUploadStore } from '../../services/lib/upload-store.ts';
@@ -46,23 +46,19 @@ beforeAll(async () => {
   redis = createRedis(config.REDIS_URL, 'ingest-it');
   tracker = new BatchTracker(redis, keyspace(config.LEEDRUSH_PREFIX));
   // The real service, as deployed: its own process, its main.ts, configured by the environment.
-  service = spawn(
-    process.execPath,
-    [...heapFlags('ingest'), '--import', 'tsx', join(REPO_ROOT, 'services', 'ingest', 'main.ts')],
-    {
-      cwd: REPO_ROOT,
-      env: {
-        ...process.env,
-        LEEDRUSH_PREFIX: config.LEEDRUSH_PREFIX,
-        CLICKHOUSE_DATABASE: config.CLICKHOUSE_DATABASE,
-        UPLOAD_DIR: uploadDir,
-        INGEST_MAX_RECORD_CHARS: String(MAX_RECORD),
-        METRICS_PORT: '0',
-        LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  service = spawn(process.execPath, serviceArgv('ingest'), {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      LEEDRUSH_PREFIX: config.LEEDRUSH_PREFIX,
+      CLICKHOUSE_DATABASE: config.CLICKHOUSE_DATABASE,
+      UPLOAD_DIR: uploadDir,
+      INGEST_MAX_RECORD_CHARS: String(MAX_RECORD),
+      METRICS_PORT: '0',
+      LOG_LEVEL: 'warn',
     },
-  );
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   service.stdout?.on('data', (c: Buffer) => {
     serviceOutput += c.toString();
   });

@@ -4,13 +4,12 @@
  * the outbox holds the completion (once, or again with the same event id after a redelivery).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BatchTracker } from '../../services/lib/batch-tracker.ts';
 import { type ClickHouseClient, createClickHouse, querySql, sql } from '../../services/lib/clickhouse.ts';
 import { REPO_ROOT } from '../../services/lib/config.ts';
-import { heapFlags } from '../../services/lib/heap-limits.ts';
+import { serviceArgv } from '../../services/lib/heap-limits.ts';
 import { TOPICS } from '../../services/lib/names.ts';
 import { createRedis, keyspace } from '../../services/lib/redis.ts';
 import { SinkConfig } from '../../services/sink/config.ts';
@@ -26,7 +25,6 @@ import {
 import { cleanupIsolated, isolatedConfig } from '../support/isolated.ts';
 
 const N = 20_000;
-const MAIN = join(REPO_ROOT, 'services', 'sink', 'main.ts');
 
 let config: SinkConfig;
 let redis: Redis;
@@ -63,7 +61,7 @@ afterAll(async () => {
 
 /** Starts `services/sink/main.ts` as a process and waits until it joined its consumer group. */
 async function startSinkProcess(env: Record<string, string> = {}): Promise<ChildProcess> {
-  const proc = spawn(process.execPath, [...heapFlags('sink'), '--import', 'tsx', MAIN], {
+  const proc = spawn(process.execPath, serviceArgv('sink'), {
     cwd: REPO_ROOT,
     env: {
       ...process.env,

@@ -1,14 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { createServer as createTcpServer } from 'node:net';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enrichedLead } from '../../bench/lib/dedup-dataset.ts';
 import type { StandardizedLead, VerifiedLead } from '../../schemas/generated.ts';
 import { REPO_ROOT } from '../../services/lib/config.ts';
-import { heapFlags } from '../../services/lib/heap-limits.ts';
+import { serviceArgv } from '../../services/lib/heap-limits.ts';
 import { TOPICS, topicName } from '../../services/lib/names.ts';
 import { AvroCodec, registrySchemaSource } from '../../services/runtime/index.ts';
 import { VerifyConfig } from '../../services/verify/config.ts';
@@ -56,34 +55,30 @@ beforeAll(async () => {
   metricsPort = await freePort();
   kafka = new Kafka({ clientId: 'verify-it', brokers: config.KAFKA_BROKERS, logLevel: logLevel.ERROR });
   codec = new AvroCodec(registrySchemaSource(config.SCHEMA_REGISTRY_URL));
-  service = spawn(
-    process.execPath,
-    [...heapFlags('verify'), '--import', 'tsx', join(REPO_ROOT, 'services', 'verify', 'main.ts')],
-    {
-      cwd: REPO_ROOT,
-      env: {
-        ...process.env,
-        LEEDRUSH_PREFIX: config.LEEDRUSH_PREFIX,
-        CLICKHOUSE_DATABASE: config.CLICKHOUSE_DATABASE,
-        METRICS_PORT: String(metricsPort),
-        LOG_LEVEL: 'warn',
-        DNS_SERVERS: dns.address,
-        DNS_TIMEOUT_MS: '300',
-        DNS_TRIES: '2',
-        SMTP_PROBE_ACCOUNTS: 'acct_probe',
-        SMTP_PORT: String(smtp.port),
-        // No case here waits on a hanging mail server: generous, so a busy machine's slow first probe
-        // (CI once took over 500 ms for a step) is not a verdict of unknown.
-        SMTP_TIMEOUT_MS: '3000',
-        SMTP_TOTAL_TIMEOUT_MS: '8000',
-        SMTP_HELO_NAME: 'verify.leedrush.test',
-        PHONE_LOOKUP_URL: `http://127.0.0.1:${(lookup.address() as { port: number }).port}`,
-        PHONE_LOOKUP_SID: 'AC0000',
-        PHONE_LOOKUP_TOKEN: 'token',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  service = spawn(process.execPath, serviceArgv('verify'), {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      LEEDRUSH_PREFIX: config.LEEDRUSH_PREFIX,
+      CLICKHOUSE_DATABASE: config.CLICKHOUSE_DATABASE,
+      METRICS_PORT: String(metricsPort),
+      LOG_LEVEL: 'warn',
+      DNS_SERVERS: dns.address,
+      DNS_TIMEOUT_MS: '300',
+      DNS_TRIES: '2',
+      SMTP_PROBE_ACCOUNTS: 'acct_probe',
+      SMTP_PORT: String(smtp.port),
+      // No case here waits on a hanging mail server: generous, so a busy machine's slow first probe
+      // (CI once took over 500 ms for a step) is not a verdict of unknown.
+      SMTP_TIMEOUT_MS: '3000',
+      SMTP_TOTAL_TIMEOUT_MS: '8000',
+      SMTP_HELO_NAME: 'verify.leedrush.test',
+      PHONE_LOOKUP_URL: `http://127.0.0.1:${(lookup.address() as { port: number }).port}`,
+      PHONE_LOOKUP_SID: 'AC0000',
+      PHONE_LOOKUP_TOKEN: 'token',
     },
-  );
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   for (const stream of [service.stdout, service.stderr]) {
     stream?.on('data', (c: Buffer) => {
       output += c.toString();

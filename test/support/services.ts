@@ -11,7 +11,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Config, REPO_ROOT } from '../../services/lib/config.ts';
-import { heapFlags } from '../../services/lib/heap-limits.ts';
+import { serviceArgv } from '../../services/lib/heap-limits.ts';
 
 export interface RunningService {
   name: string;
@@ -58,7 +58,7 @@ export async function startService(
   const port = await freeTcpPort();
   const proc = spawn(
     process.execPath,
-    [...heapFlags(name), '--import', 'tsx', join(REPO_ROOT, 'services', name, opts.entry ?? 'main.ts')],
+    serviceArgv(name, join(REPO_ROOT, 'services', name, opts.entry ?? 'main.ts')),
     {
       cwd: REPO_ROOT,
       env: { ...process.env, ...env, METRICS_PORT: String(port) },
