@@ -87,11 +87,13 @@ export function pairsOfBlocks(
 }
 
 /**
- * Pairs (batch index, history index) sharing a blocking key (`batchKeys[i]`: the keys of batch record i). History blocks are already bounded by the
- * index's per-key cap; a batch record meets at most `maxBlockSize` history records per key.
+ * Pairs (batch index, history index) sharing a blocking key, for batch records 0..n-1 (`keysOf(i)`: the
+ * keys of batch record i, asked for only when there is history). History blocks are already bounded by
+ * the index's per-key cap; a batch record meets at most `maxBlockSize` history records per key.
  */
 export function historyPairs(
-  batchKeys: string[][],
+  n: number,
+  keysOf: (i: number) => string[],
   history: Prepared[],
   maxBlockSize: number,
 ): Array<[number, number]> {
@@ -99,9 +101,9 @@ export function historyPairs(
   const historyBlocks = buildBlocks(history);
   const pairs: Array<[number, number]> = [];
   const seen = new Set<number>();
-  batchKeys.forEach((keys, i) => {
+  for (let i = 0; i < n; i++) {
     seen.clear();
-    for (const key of keys) {
+    for (const key of keysOf(i)) {
       const members = historyBlocks.get(key) ?? [];
       for (const j of members.slice(0, maxBlockSize)) {
         if (seen.has(j)) continue;
@@ -109,6 +111,6 @@ export function historyPairs(
         pairs.push([i, j]);
       }
     }
-  });
+  }
   return pairs;
 }

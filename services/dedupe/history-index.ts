@@ -15,6 +15,8 @@ export interface HistoryIndexOptions {
   timeoutMs: number;
   /** Fields per HMGET and entries per add script, so a 100,000-lead batch never builds one giant request. */
   chunk: number;
+  /** Distinct blocking keys looked up per page, each page a pipeline of `chunk`-field HMGETs. */
+  keyPage: number;
   /** Most entries one eviction call removes (bounds the script's run time; the next write continues). */
   evictLimit: number;
 }
@@ -25,6 +27,7 @@ export const DEFAULT_HISTORY_OPTIONS: HistoryIndexOptions = {
   accountCap: 200_000,
   timeoutMs: 5_000,
   chunk: 500,
+  keyPage: 50_000,
   evictLimit: 10_000,
 };
 
@@ -153,17 +156,29 @@ export class HistoryIndex {
   ): Promise<MatchRecord[]> {
     // An account's first batch has no history: skip sending every blocking key.
     if ((await this.size(accountId)) === 0) return [];
-    const found = await this.lookup(accountId, [...batch.keys()], now);
+    const found = await this.lookup(accountId, batch.keys(), now);
     return found.filter(isHistoryOf(batch));
   }
 
-  /** Records indexed under any of the blocking keys and not yet expired. */
-  async lookup(accountId: string, blocking: string[], now = Date.now()): Promise<MatchRecord[]> {
+  /**
+   * Records indexed under any of the blocking keys and not yet expired. The keys are read a page at a
+   * time: a batch of a million leads has millions of them, and never all at once in memory.
+   */
+  async lookup(accountId: string, blocking: Iterable<string>, now = Date.now()): Promise<MatchRecord[]> {
     const cutoff = now - this.options.ttlMs;
     const ids = new Set<string>();
-    for (const lists of await this.hmgetAll(this.key(accountId, 'blocks'), [...new Set(blocking)])) {
-      if (lists) for (const id of lists.split(' ')) ids.add(id);
+    const page = new Set<string>();
+    const readPage = async () => {
+      for (const lists of await this.hmgetAll(this.key(accountId, 'blocks'), [...page])) {
+        if (lists) for (const id of lists.split(' ')) ids.add(id);
+      }
+      page.clear();
+    };
+    for (const key of blocking) {
+      page.add(key);
+      if (page.size >= this.options.keyPage) await readPage();
     }
+    await readPage();
     const out: MatchRecord[] = [];
     for (const json of await this.hmgetAll(this.key(accountId, 'rec'), [...ids])) {
       if (!json) continue; // evicted since the key listed it
@@ -178,11 +193,10 @@ export class HistoryIndex {
    * overflows. Idempotent: re-adding an entry overwrites it, so a batch finalized twice after a crash
    * leaves the same index.
    */
-  async add(accountId: string, entries: HistoryEntry[], now = Date.now()): Promise<void> {
+  async add(accountId: string, entries: Iterable<HistoryEntry>, now = Date.now()): Promise<void> {
     const { ttlMs, keyCap, accountCap, chunk } = this.options;
     const keys = [this.key(accountId, 'blocks'), this.key(accountId, 'rec'), this.key(accountId, 'ids')];
-    for (let i = 0; i < entries.length; i += chunk) {
-      const part = entries.slice(i, i + chunk);
+    for (const part of chunks(entries, chunk)) {
       const args: Array<string | number> = [now, ttlMs, keyCap, part.length];
       const idsUnder = new Map<string, string[]>();
       for (const entry of part) {
@@ -239,4 +253,17 @@ export class HistoryIndex {
       clearTimeout(timer);
     }
   }
+}
+
+/** The entries in arrays of `size`, taken from the iterable one array at a time. */
+function* chunks<T>(items: Iterable<T>, size: number): IterableIterator<T[]> {
+  let part: T[] = [];
+  for (const item of items) {
+    part.push(item);
+    if (part.length === size) {
+      yield part;
+      part = [];
+    }
+  }
+  if (part.length > 0) yield part;
 }

@@ -1,5 +1,6 @@
 import type { DedupedLead, EnrichedLead } from '../../schemas/generated.ts';
 import { BatchIndex, type Decision, type DecisionStats, type Verdict } from './batch-index.ts';
+import { blockingKeys } from './blocking.ts';
 import { fillFromDuplicates } from './cluster.ts';
 import type { DedupeSettings } from './config.ts';
 import type { HistoryEntry } from './history-index.ts';
@@ -30,21 +31,24 @@ export function resolveBatch(
   const leadOf = (id: string) => byId.get(id) as EnrichedLead;
   return {
     leads: decision.verdicts.map((v) => dedupedLead(v, leadOf)),
-    historyEntries: historyEntries(decision),
+    historyEntries: [...historyEntries(decision)],
     stats: decision.stats,
   };
 }
 
 /**
  * What the history index learns: every lead's match record, pointing at its survivor (or itself), with
- * its blocking keys (computed already).
+ * its blocking keys. One at a time: the keys of a whole batch as strings are the largest part of what
+ * the batch index no longer keeps.
  */
-export function historyEntries(decision: Decision): HistoryEntry[] {
-  return decision.verdicts.map((v) => ({
-    ...v.member.prepared.rec,
-    survivorId: v.survivorId ?? v.member.id,
-    keys: v.keys,
-  }));
+export function* historyEntries(decision: Decision): IterableIterator<HistoryEntry> {
+  for (const v of decision.verdicts) {
+    yield {
+      ...v.member.prepared.rec,
+      survivorId: v.survivorId ?? v.member.id,
+      keys: blockingKeys(v.member.prepared),
+    };
+  }
 }
 
 /**

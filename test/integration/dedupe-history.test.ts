@@ -133,4 +133,22 @@ describe('dedup history index (real Redis)', () => {
       'c7:0',
     ]);
   });
+
+  it('looks a batch up page by page with the same result as in one page', async () => {
+    const names = ['Ada', 'Bo', 'Cy', 'Di', 'Ed', 'Flo', 'Gil', 'Hu', 'Ivy', 'Jo'];
+    const earlier = names.map((f, i) => lead('p1', i, person(f, 'Page', `firm${i % 3}`), 'acct_page'));
+    await runBatch(new HistoryIndex(redis, ns), 'acct_page', earlier, T0);
+    const later = BatchIndex.of(
+      names.map((f, i) => lead('p2', i, person(f, 'Page', `firm${i % 3}`), 'acct_page')),
+      DEFAULT_SETTINGS,
+    );
+    const ids = async (keyPage: number) => {
+      const index = new HistoryIndex(redis, ns, { ...DEFAULT_HISTORY_OPTIONS, keyPage });
+      return (await index.candidatesFor('acct_page', later, T0 + 1)).map((r) => r.id);
+    };
+    const whole = await ids(DEFAULT_HISTORY_OPTIONS.keyPage);
+    expect(whole).toEqual(earlier.map((l) => l.meta.lead_id).sort());
+    expect(await ids(3)).toEqual(whole);
+    expect(await ids(1)).toEqual(whole);
+  });
 });
