@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import avro from 'avsc';
+import { FastStringType } from './string-type.ts';
 
 const here = import.meta.dirname;
 
@@ -23,9 +24,12 @@ function readJson(path: string): avro.Schema {
   return JSON.parse(readFileSync(path, 'utf8')) as avro.Schema;
 }
 
-/** Parses the shared types first, so topic schemas can name them. */
+/**
+ * Parses the shared types first, so topic schemas can name them. Every `"string"` in a schema resolves
+ * through the registry, so it starts with the faster string writer (string-type.ts).
+ */
 function buildRegistry(): Record<string, avro.Type> {
-  const registry: Record<string, avro.Type> = {};
+  const registry: Record<string, avro.Type> = { string: new FastStringType() };
   const typeDir = join(here, 'types');
   for (const file of readdirSync(typeDir).sort()) {
     if (file.endsWith('.avsc')) avro.Type.forSchema(readJson(join(typeDir, file)), { registry });
