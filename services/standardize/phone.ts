@@ -3,7 +3,8 @@
  * also needs for line types). National numbers need a region: the lead's country, else a hint from its
  * domain. Stored as E.164; the extension, which E.164 cannot hold, stays readable in phone_raw.
  */
-import { type CountryCode, isSupportedCountry, parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { type CountryCode, isSupportedCountry, parsePhoneNumberFromString } from 'libphonenumber-js/core';
+import metadata from 'libphonenumber-js/metadata.max.json';
 import { cleanField } from '../lib/text.ts';
 
 export interface StandardPhone {
@@ -20,8 +21,13 @@ export function standardizePhone(
 ): StandardPhone | null {
   const text = cleanField(raw);
   if (text === null) return null;
-  const defaultCountry = region !== null && isSupportedCountry(region) ? (region as CountryCode) : undefined;
-  const parsed = parsePhoneNumberFromString(internationalPrefix(text), { defaultCountry });
+  const defaultCountry =
+    region !== null && isSupportedCountry(region as CountryCode, metadata)
+      ? (region as CountryCode)
+      : undefined;
+  // The core API with the max metadata: the `max` wrapper rebuilds its arguments with the metadata on
+  // every call (as verify/phone.ts found).
+  const parsed = parsePhoneNumberFromString(internationalPrefix(text), { defaultCountry }, metadata);
   if (parsed === undefined || !parsed.isValid()) return { raw: text, e164: null, extension: null };
   return { raw: text, e164: parsed.number, extension: parsed.ext ?? null };
 }
