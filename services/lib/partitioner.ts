@@ -1,4 +1,4 @@
-import { type ICustomPartitioner, type PartitionerArgs, Partitioners, type ProducerConfig } from 'kafkajs';
+import { type ICustomPartitioner, type PartitionerArgs, Partitioners } from 'kafkajs';
 
 /**
  * Kafka's murmur2 (the Java client's `Utils.murmur2`) in 32-bit integer arithmetic. kafkajs computes the
@@ -42,17 +42,9 @@ export const keyHashPartitioner: ICustomPartitioner = () => {
   const fallback = Partitioners.DefaultPartitioner();
   return (args: PartitionerArgs) => {
     const { key, partition } = args.message;
-    if (key === undefined || key === null || (partition !== undefined && partition !== null)) {
-      return fallback(args);
-    }
+    if (partition !== undefined && partition !== null) return partition;
+    if (key === undefined || key === null) return fallback(args);
     const bytes = typeof key === 'string' ? Buffer.from(key) : key;
     return (murmur2(bytes) & 0x7fffffff) % args.partitionMetadata.length;
   };
-};
-
-/** How every Leedrush producer is made: acknowledged and deduplicated, to existing topics only, keyed as above. */
-export const PRODUCER_CONFIG: ProducerConfig = {
-  idempotent: true,
-  allowAutoTopicCreation: false,
-  createPartitioner: keyHashPartitioner,
 };

@@ -4,7 +4,7 @@ import { AvroCodec, createLogger, type Encoder, registrySchemaSource } from '../
 import { kafkaLogCreator } from '../runtime/logger.ts';
 import type { Config } from './config.ts';
 import { topicName } from './names.ts';
-import { PRODUCER_CONFIG } from './partitioner.ts';
+import { keyHashPartitioner } from './partitioner.ts';
 
 /**
  * Produces Avro records (Confluent wire format) outside the phase runtime: the gateway's batch
@@ -28,7 +28,11 @@ export class RecordPublisher {
       requestTimeout: 15_000,
       logCreator: kafkaLogCreator(createLogger(clientId, config.LOG_LEVEL)),
     });
-    const producer = kafka.producer(PRODUCER_CONFIG);
+    const producer = kafka.producer({
+      idempotent: true,
+      allowAutoTopicCreation: false,
+      createPartitioner: keyHashPartitioner,
+    });
     await producer.connect();
     const codec = new AvroCodec(registrySchemaSource(config.SCHEMA_REGISTRY_URL));
     return new RecordPublisher(producer, codec, config.LEEDRUSH_PREFIX);

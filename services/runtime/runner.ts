@@ -15,7 +15,7 @@ import { coalescing } from '../lib/coalesce.ts';
 import type { Config } from '../lib/config.ts';
 import { CreditLedger } from '../lib/credit-ledger.ts';
 import { dlqTopicName, groupId, TOPICS, topicName } from '../lib/names.ts';
-import { PRODUCER_CONFIG } from '../lib/partitioner.ts';
+import { keyHashPartitioner } from '../lib/partitioner.ts';
 import { DEFAULT_PLAN_ID } from '../lib/plan-credits.ts';
 import { createRedis, keyspace } from '../lib/redis.ts';
 import { AvroCodec } from './codec.ts';
@@ -236,7 +236,11 @@ export async function runPhaseService<In, Out>(
     const c: Clients = {
       kafka,
       admin: kafka.admin(),
-      producer: kafka.producer(PRODUCER_CONFIG),
+      producer: kafka.producer({
+        idempotent: true,
+        allowAutoTopicCreation: false,
+        createPartitioner: keyHashPartitioner,
+      }),
       consumer: kafka.consumer({
         groupId: group,
         allowAutoTopicCreation: false,
